@@ -1,0 +1,1 @@
+"""Configuration, wiring of concrete objects, and the `reticent` command line."""

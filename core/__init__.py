@@ -1,0 +1,1 @@
+"""Domain model, pure policies, services, privacy engine and store of reticent."""

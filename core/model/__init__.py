@@ -1,0 +1,32 @@
+"""ORM classes of the store; every column is annotated with its PII class, purpose and retention."""
+
+from core.model.audit import AuditEvent
+from core.model.base import Base, DataClass, PiiClass, column_annotations
+from core.model.catalog import Item, ItemStatus, Record
+from core.model.circulation import Fee, FeePayment, FeeStatus, Hold, HoldStatus, Loan
+from core.model.patrons import Consent, Patron, ReadingHistory
+from core.model.staff import SipAccount, StaffUser
+from core.model.stats import CirculationCount
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "CirculationCount",
+    "Consent",
+    "DataClass",
+    "Fee",
+    "FeePayment",
+    "FeeStatus",
+    "Hold",
+    "HoldStatus",
+    "Item",
+    "ItemStatus",
+    "Loan",
+    "Patron",
+    "PiiClass",
+    "ReadingHistory",
+    "Record",
+    "SipAccount",
+    "StaffUser",
+    "column_annotations",
+]

@@ -1,0 +1,43 @@
+"""Staff accounts with roles, and SIP2 terminal accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped
+
+from core.model.base import Base, PiiClass, UTCDateTime, annotated
+
+STAFF = "while the account exists"
+TERMINAL = "while the terminal account exists"
+I, N = PiiClass.INDIRECT, PiiClass.NONE  # noqa: E741
+
+
+class StaffUser(Base):
+    """A member of staff who signs in to the terminal UI or runs commands."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=STAFF)
+    username: Mapped[str] = annotated(String(64), unique=True, pii=I, purpose="sign-in and audit", retention=STAFF)
+    role: Mapped[str] = annotated(String(32), pii=I, purpose="permissions (PRIV-05)", retention=STAFF)
+    password_hash: Mapped[str] = annotated(String(200), pii=I, purpose="authentication (argon2id)", retention=STAFF)
+    training_version: Mapped[str | None] = annotated(String(32), pii=I, purpose="training acknowledged (PRIV-15)", retention=STAFF)
+    disabled: Mapped[bool] = annotated(Boolean, default=False, pii=I, purpose="revoke access", retention=STAFF)
+    created_at: Mapped[dt.datetime] = annotated(UTCDateTime, pii=I, purpose="account management", retention=STAFF)
+
+
+class SipAccount(Base):
+    """A self-check kiosk, book drop or sorter that logs in over SIP2."""
+
+    __tablename__ = "sip_accounts"
+
+    id: Mapped[int] = annotated(primary_key=True, pii=N, purpose="identity", retention=TERMINAL)
+    login: Mapped[str] = annotated(String(64), unique=True, pii=N, purpose="terminal sign-in", retention=TERMINAL)
+    password_hash: Mapped[str] = annotated(String(200), pii=N, purpose="terminal authentication (argon2id)", retention=TERMINAL)
+    institution_id: Mapped[str] = annotated(String(64), pii=N, purpose="SIP2 AO", retention=TERMINAL)
+    location: Mapped[str] = annotated(String(64), default="", pii=N, purpose="branch of the terminal", retention=TERMINAL)
+    profile: Mapped[str] = annotated(String(32), default="minimal", pii=N, purpose="fields the terminal may see (PRIV-16)", retention=TERMINAL)
+    enabled: Mapped[bool] = annotated(Boolean, default=True, pii=N, purpose="revoke access", retention=TERMINAL)
+    created_at: Mapped[dt.datetime] = annotated(UTCDateTime, pii=N, purpose="account management", retention=TERMINAL)

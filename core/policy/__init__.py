@@ -1,0 +1,1 @@
+"""Pure circulation and privacy rules: functions of values and `now`, standard library only."""

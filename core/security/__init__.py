@@ -1,0 +1,1 @@
+"""Keys, sub-keys, keyed pseudonyms and password/PIN hashing."""

@@ -1,0 +1,27 @@
+"""Item lookups and item status changes (what a kiosk, sorter or desk asks about a copy)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.services._queries import item_by_barcode, item_view
+from core.services.actors import Actor, Permission
+from core.services.views import ItemView
+from core.store.uow import UnitOfWork
+
+
+def find_item(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> ItemView:
+    """An item's bibliographic data, place and status; never who has it (PRIV-16)."""
+    actor.require(Permission.CIRCULATE if not actor.is_person else Permission.VIEW_PATRON)
+    return item_view(uow.session, item_by_barcode(uow.session, barcode))
+
+
+def set_item_location(
+    uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str, location: str
+) -> ItemView:
+    """Change an item's shelf location (SIP2 item status update carries it in CH)."""
+    actor.require(Permission.CIRCULATE)
+    item = item_by_barcode(uow.session, barcode)
+    item.location = location[:64]
+    uow.session.flush()
+    return item_view(uow.session, item)

@@ -1,0 +1,252 @@
+"""Patron lookups, PIN checks with lockout, blocks; staff views are audited (PRIV-05, PRIV-09)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from core.audit import append_event
+from core.errors import NotFound
+from core.model import Fee, FeeStatus, Hold, Item, Loan, Patron, Record
+from core.policy.holds import HoldCandidate, queue_position
+from core.policy.pins import after_failed_pin, pin_locked
+from core.policy.reasons import Reason
+from core.services._queries import patron_by_barcode, patron_view
+from core.services.actors import Actor, Permission
+from core.services.views import FeeView, HoldView, LoanView, PatronDetail, PatronView, PinCheck
+from core.store.uow import Store, UnitOfWork
+
+
+def _audit_view(
+    uow: UnitOfWork, actor: Actor, now: dt.datetime, patron: Patron, action: str
+) -> None:
+    # PRIV-05: every staff view of a patron record is written down, by pseudonym.
+    if actor.is_person:
+        append_event(
+            uow.session,
+            now=now,
+            actor=actor.label,
+            action=action,
+            subject=uow.env.pseudonyms.patron(patron.id),
+        )
+
+
+def find_patron(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> PatronView:
+    """A patron's record and standing; audited when a person looks."""
+    actor.require(Permission.VIEW_PATRON if actor.is_person else Permission.CIRCULATE)
+    patron = patron_by_barcode(uow.session, barcode)
+    _audit_view(uow, actor, now, patron, "patron.view")
+    return patron_view(uow, patron, now)
+
+
+def patron_detail(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> PatronDetail:
+    """A patron with current loans, holds and fees (what a kiosk lists after a valid PIN)."""
+    view = find_patron(uow, actor, now, barcode)
+    session = uow.session
+    loans = tuple(
+        LoanView(
+            item_barcode=item.barcode,
+            title=record.title,
+            media_type=item.media_type,
+            checked_out_at=loan.checked_out_at,
+            due_at=loan.due_at,
+            renewals=loan.renewals,
+            overdue=loan.due_at < now,
+        )
+        for loan, item, record in session.execute(
+            select(Loan, Item, Record)
+            .join(Item, Item.id == Loan.item_id)
+            .join(Record, Record.id == Item.record_id)
+            .where(Loan.patron_id == view.patron_id)
+            .order_by(Loan.due_at, Loan.id)
+        ).tuples()
+    )
+    holds = tuple(
+        _hold_view(uow, hold, record)
+        for hold, record in session.execute(
+            select(Hold, Record)
+            .join(Record, Record.id == Hold.record_id)
+            .where(Hold.patron_id == view.patron_id)
+            .order_by(Hold.placed_at, Hold.id)
+        ).tuples()
+    )
+    fees = tuple(
+        FeeView(
+            fee_id=fee.id,
+            kind=fee.kind,
+            amount=fee.amount,
+            balance=fee.balance,
+            status=fee.status,
+            created_at=fee.created_at,
+            title=title,
+        )
+        for fee, title in session.execute(
+            select(Fee, Record.title)
+            .outerjoin(Item, Item.id == Fee.item_id)
+            .outerjoin(Record, Record.id == Item.record_id)
+            .where(Fee.patron_id == view.patron_id, Fee.status == FeeStatus.OPEN.value)
+            .order_by(Fee.created_at, Fee.id)
+        ).tuples()
+    )
+    return PatronDetail(patron=view, loans=loans, holds=holds, fees=fees)
+
+
+def _hold_view(uow: UnitOfWork, hold: Hold, record: Record) -> HoldView:
+    queue = [
+        HoldCandidate(
+            hold_id=h.id,
+            record_id=h.record_id,
+            item_id=h.item_id,
+            pickup_branch=h.pickup_branch,
+            placed_at=h.placed_at,
+            expires_at=h.expires_at,
+        )
+        for h in uow.session.scalars(select(Hold).where(Hold.record_id == hold.record_id))
+    ]
+    item_barcode = None
+    if hold.item_id is not None or hold.trapped_item_id is not None:
+        item_barcode = uow.session.scalar(
+            select(Item.barcode).where(Item.id == (hold.trapped_item_id or hold.item_id))
+        )
+    return HoldView(
+        hold_id=hold.id,
+        title=record.title,
+        item_barcode=item_barcode,
+        pickup_branch=hold.pickup_branch,
+        status=hold.status,
+        queue_position=queue_position(hold.id, queue),
+        placed_at=hold.placed_at,
+        expires_at=hold.expires_at,
+        shelf_expires_at=hold.shelf_expires_at,
+    )
+
+
+@dataclass(frozen=True)
+class PinCandidate:
+    """What a PIN check needs from the store, read before the slow hash runs."""
+
+    patron_id: int
+    pin_hash: str | None
+    locked: bool
+
+
+def load_pin_candidate(uow: UnitOfWork, now: dt.datetime, barcode: str) -> PinCandidate | None:
+    patron = uow.session.scalars(select(Patron).where(Patron.barcode == barcode)).one_or_none()
+    if patron is None:
+        return None
+    return PinCandidate(patron.id, patron.pin_hash, pin_locked(patron.pin_locked_until, now))
+
+
+def record_pin_outcome(
+    uow: UnitOfWork, now: dt.datetime, patron_id: int, *, valid: bool, new_hash: str | None
+) -> None:
+    """Count a failure (locking after too many, PRIV-09) or clear the count; store a rehash."""
+    patron = uow.session.get(Patron, patron_id)
+    if patron is None:
+        return
+    if valid:
+        patron.pin_failed_attempts = 0
+        patron.pin_locked_until = None
+        if new_hash is not None:
+            patron.pin_hash = new_hash
+        return
+    count, locked_until = after_failed_pin(
+        patron.pin_failed_attempts, uow.env.rules.pin_lockout, now
+    )
+    patron.pin_failed_attempts = count
+    if locked_until is not None:
+        patron.pin_locked_until = locked_until
+
+
+def check_pin(store: Store, actor: Actor, now: dt.datetime, barcode: str, pin: str) -> PinCheck:
+    """Verify a patron's PIN; the argon2 work happens outside any transaction so writers never wait.
+
+    Takes the store rather than a unit of work because it is two short transactions around the hash.
+    """
+    actor.require(Permission.CIRCULATE)
+    with store.read() as uow:
+        candidate = load_pin_candidate(uow, now, barcode)
+    if candidate is None:
+        store.env.hasher.verify(None, pin)  # same path either way
+        return PinCheck(patron=None, valid=False, locked=False)
+    if candidate.locked:
+        return PinCheck(patron=None, valid=False, locked=True)
+    outcome = store.env.hasher.verify(candidate.pin_hash, pin)
+    with store.write() as uow:
+        patron = uow.session.get_one(Patron, candidate.patron_id)
+        if not outcome.ok or outcome.new_hash is not None or patron.pin_failed_attempts:
+            record_pin_outcome(
+                uow, now, candidate.patron_id, valid=outcome.ok, new_hash=outcome.new_hash
+            )
+        view = patron_view(uow, patron, now)
+        locked = pin_locked(patron.pin_locked_until, now)
+    return PinCheck(patron=view, valid=outcome.ok, locked=locked)
+
+
+def set_pin(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str, pin_hash: str) -> None:
+    """Replace a PIN hash (staff force a reset; the hash is made by the caller). Audited."""
+    actor.require(Permission.EDIT_PATRON)
+    patron = patron_by_barcode(uow.session, barcode)
+    patron.pin_hash = pin_hash
+    patron.pin_failed_attempts = 0
+    patron.pin_locked_until = None
+    append_event(
+        uow.session,
+        now=now,
+        actor=actor.label,
+        action="patron.pin_reset",
+        subject=uow.env.pseudonyms.patron(patron.id),
+    )
+
+
+def block_patron(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: dt.datetime,
+    barcode: str,
+    *,
+    reason: str,
+    card_lost: bool = False,
+) -> PatronView:
+    """Block a patron (staff block with reason, or a card reported lost/retained). Audited."""
+    actor.require(Permission.BLOCK_PATRON)
+    patron = patron_by_barcode(uow.session, barcode)
+    if card_lost:
+        patron.card_lost = True
+    else:
+        patron.staff_block = reason[:200] or "blocked"
+    append_event(
+        uow.session,
+        now=now,
+        actor=actor.label,
+        action="patron.block",
+        subject=uow.env.pseudonyms.patron(patron.id),
+        detail={"card_lost": card_lost},
+    )
+    return patron_view(uow, patron, now)
+
+
+def unblock_patron(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> PatronView:
+    """Lift a staff block and a lost-card flag. Audited."""
+    actor.require(Permission.BLOCK_PATRON)
+    patron = patron_by_barcode(uow.session, barcode)
+    patron.staff_block = None
+    patron.card_lost = False
+    append_event(
+        uow.session,
+        now=now,
+        actor=actor.label,
+        action="patron.unblock",
+        subject=uow.env.pseudonyms.patron(patron.id),
+    )
+    return patron_view(uow, patron, now)
+
+
+def require_patron(uow: UnitOfWork, barcode: str) -> int:
+    """The patron's id, or NotFound (for callers that act on a patron they do not show)."""
+    patron = uow.session.scalar(select(Patron.id).where(Patron.barcode == barcode))
+    if patron is None:
+        raise NotFound(Reason.PATRON_NOT_FOUND)
+    return patron

@@ -1,0 +1,1 @@
+"""Opening the encrypted store, units of work, and schema migrations."""

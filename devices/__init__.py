@@ -1,0 +1,1 @@
+"""Barcode scanners and RFID readers: pure protocols, trio drivers, simulators."""

@@ -1,0 +1,85 @@
+"""Shared fixtures: a real SQLCipher store in a temporary folder, a fixed clock, demo records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.model import Item, Patron, Record
+from core.policy.rules import CirculationRules
+from core.security.secrets import Argon2Params
+from core.store.open import StoreOptions, create_store
+from core.store.uow import Store
+
+# Cheap argon2 parameters keep the suite fast; the hashing code path is the same.
+FAST_ARGON2 = Argon2Params(time_cost=1, memory_cost_kib=1024, parallelism=1)
+# A fixed Wednesday morning; the default calendar closes on Sundays.
+NOW = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def store_options(tmp_path: Path) -> StoreOptions:
+    return StoreOptions(database=tmp_path / "reticent.db", key_file=tmp_path / "reticent.key")
+
+
+@pytest.fixture
+def store(store_options: StoreOptions) -> Iterator[Store]:
+    opened = create_store(store_options, CirculationRules(), FAST_ARGON2)
+    yield opened
+    opened.close()
+
+
+def add_record_with_items(
+    store: Store, title: str, barcodes: list[str], *, media_type: str = "book", branch: str = "main"
+) -> int:
+    with store.write() as uow:
+        record = Record(title=title, author="Author, Some", isbn="")
+        uow.session.add(record)
+        uow.session.flush()
+        for barcode in barcodes:
+            uow.session.add(
+                Item(
+                    barcode=barcode,
+                    record_id=record.id,
+                    call_number="QA 1",
+                    media_type=media_type,
+                    home_branch=branch,
+                    location="stacks",
+                )
+            )
+        return record.id
+
+
+def add_patron(
+    store: Store,
+    barcode: str,
+    *,
+    given: str = "Ada",
+    family: str = "Lovelace",
+    category: str = "adult",
+    expires_on: dt.date = dt.date(2030, 1, 1),
+    pin: str | None = None,
+) -> int:
+    pin_hash = store.env.hasher.hash(pin) if pin is not None else None
+    with store.write() as uow:
+        patron = Patron(
+            barcode=barcode,
+            given_name=given,
+            family_name=family,
+            category=category,
+            expires_on=expires_on,
+            pin_hash=pin_hash,
+            created_on=NOW.date(),
+            last_activity_on=NOW.date(),
+        )
+        uow.session.add(patron)
+        uow.session.flush()
+        return patron.id

@@ -1,0 +1,1 @@
+"""Staff and kiosk terminal user interfaces (Textual) and the SSH gateway."""
