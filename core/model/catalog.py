@@ -53,6 +53,7 @@ class Item(Base):
     home_branch: Mapped[str] = annotated(String(32), pii=N, purpose="routing returns", retention=CATALOG)
     location: Mapped[str] = annotated(String(64), default="", pii=N, purpose="shelving", retention=CATALOG)
     status: Mapped[str] = annotated(String(16), default=ItemStatus.AVAILABLE.value, pii=N, purpose="circulation", retention=CATALOG)
+    properties: Mapped[str] = annotated(String(255), default="", pii=N, purpose="item properties for kiosks (SIP2 CH)", retention=CATALOG)
     rfid_tag: Mapped[str | None] = annotated(String(64), unique=True, pii=N, purpose="RFID pads and gates", retention=CATALOG)
     status_changed_at: Mapped[dt.datetime | None] = annotated(UTCDateTime, pii=N, purpose="shelf and transit management", retention=CATALOG)
 

@@ -138,6 +138,7 @@ def item_view(session: Session, item: Item, *, due_at: dt.datetime | None = None
         status=item.status,
         due_at=due_at,
         hold_queue_length=hold_queue_length(session, item),
+        properties=item.properties,
         rfid_tag=item.rfid_tag,
     )
 

@@ -128,3 +128,20 @@ def authenticate_terminal(store: Store, login: str, password: str) -> TerminalAc
             row = uow.session.scalars(select(SipAccount).where(SipAccount.login == login)).one()
             row.password_hash = outcome.new_hash
     return found
+
+
+@dataclass(frozen=True)
+class TerminalCredentials:
+    """A terminal account with its stored hash, for a login checked outside the transaction."""
+
+    account: TerminalAccount
+    password_hash: str
+
+
+def load_terminal(uow: UnitOfWork, login: str) -> TerminalCredentials | None:
+    """The enabled terminal account with this login, or None."""
+    row = uow.session.scalars(select(SipAccount).where(SipAccount.login == login)).one_or_none()
+    if row is None or not row.enabled:
+        return None
+    account = TerminalAccount(row.login, row.institution_id, row.location, row.profile)
+    return TerminalCredentials(account, row.password_hash)

@@ -63,9 +63,21 @@ def _count(
 
 
 def checkout(
-    uow: UnitOfWork, actor: Actor, now: dt.datetime, patron_barcode: str, item_barcode: str
+    uow: UnitOfWork,
+    actor: Actor,
+    now: dt.datetime,
+    patron_barcode: str,
+    item_barcode: str,
+    *,
+    allow_renewal: bool = True,
+    ignore_blocks: bool = False,
+    due_at: dt.datetime | None = None,
 ) -> CheckoutResult:
-    """Lend an item; an item the patron already has is renewed instead (SIP2 renewal ok)."""
+    """Lend an item; an item the patron already has is renewed instead (SIP2 renewal ok).
+
+    `ignore_blocks` and `due_at` record a loan a terminal already made while offline (SIP2 "no
+    block" with its due date): the item has left the building, so the loan must exist.
+    """
     actor.require(Permission.CIRCULATE)
     session, rules = uow.session, uow.env.rules
     patron = patron_by_barcode(session, patron_barcode)
@@ -74,22 +86,28 @@ def checkout(
     if loan is not None:
         if loan.patron_id != patron.id:
             raise DomainError(Reason.ITEM_NOT_AVAILABLE)
+        if not allow_renewal:
+            raise DomainError(Reason.RENEWAL_LIMIT)
         renewed = _renew_loan(uow, actor, now, patron, item, loan)
         return CheckoutResult(item=renewed.item, due_at=renewed.due_at, renewed=True)
 
-    blocks = patron_blocks(uow, patron, now)
+    blocks = frozenset() if ignore_blocks else patron_blocks(uow, patron, now)
     rule = rules.rule_for(patron.category, item.media_type)
     trapped = session.scalars(select(Hold).where(Hold.trapped_item_id == item.id)).one_or_none()
     hold_for_other = trapped is not None and trapped.patron_id != patron.id
     status = item.status
     if trapped is not None and not hold_for_other and status == ItemStatus.IN_TRANSIT:
         status = ItemStatus.ON_HOLD_SHELF  # the patron caught it before it reached the shelf
-    refusal = checkout_refusal(
-        blocks=blocks,
-        rule=rule,
-        loans_of_media_type=_loans_of_media_type(session, patron.id, item.media_type),
-        item_status=status,
-        hold_for_other_patron=hold_for_other,
+    refusal = (
+        None
+        if ignore_blocks
+        else checkout_refusal(
+            blocks=blocks,
+            rule=rule,
+            loans_of_media_type=_loans_of_media_type(session, patron.id, item.media_type),
+            item_status=status,
+            hold_for_other_patron=hold_for_other,
+        )
     )
     if refusal is not None:
         raise DomainError(refusal)
@@ -105,7 +123,7 @@ def checkout(
     if own_hold is not None:
         session.delete(own_hold)
 
-    due = due_date(now, rule.loan_days, rules.calendar)
+    due = due_at if due_at is not None else due_date(now, rule.loan_days, rules.calendar)
     session.add(
         Loan(
             patron_id=patron.id,
@@ -320,3 +338,22 @@ def renew_all(
         except DomainError as refusal:
             unrenewed.append((item.barcode, refusal.reason.value))
     return RenewAllResult(renewed=tuple(renewed), unrenewed=tuple(unrenewed))
+
+
+def cancel_checkout(
+    uow: UnitOfWork, actor: Actor, now: dt.datetime, patron_barcode: str, item_barcode: str
+) -> None:
+    """Undo a checkout the terminal could not complete (SIP2 cancel, e.g. the tag write failed)."""
+    actor.require(Permission.CIRCULATE)
+    session = uow.session
+    patron = patron_by_barcode(session, patron_barcode)
+    item = item_by_barcode(session, item_barcode)
+    loan = session.scalars(select(Loan).where(Loan.item_id == item.id)).one_or_none()
+    if loan is None:
+        raise DomainError(Reason.ITEM_NOT_ON_LOAN)
+    if loan.patron_id != patron.id:
+        raise DomainError(Reason.NOT_BORROWER)
+    session.execute(delete(Loan).where(Loan.id == loan.id))
+    item.status = ItemStatus.AVAILABLE.value
+    item.status_changed_at = now
+    session.flush()

@@ -16,12 +16,12 @@ def find_item(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> 
     return item_view(uow.session, item_by_barcode(uow.session, barcode))
 
 
-def set_item_location(
-    uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str, location: str
+def set_item_properties(
+    uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str, properties: str
 ) -> ItemView:
-    """Change an item's shelf location (SIP2 item status update carries it in CH)."""
+    """Store an item's free-text properties (SIP2 item status update, CH)."""
     actor.require(Permission.CIRCULATE)
     item = item_by_barcode(uow.session, barcode)
-    item.location = location[:64]
+    item.properties = properties[:255]
     uow.session.flush()
     return item_view(uow.session, item)

@@ -61,7 +61,7 @@ def patron_detail(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str)
             .join(Record, Record.id == Item.record_id)
             .where(Loan.patron_id == view.patron_id)
             .order_by(Loan.due_at, Loan.id)
-        ).tuples()
+        )
     )
     holds = tuple(
         _hold_view(uow, hold, record)
@@ -70,7 +70,7 @@ def patron_detail(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str)
             .join(Record, Record.id == Hold.record_id)
             .where(Hold.patron_id == view.patron_id)
             .order_by(Hold.placed_at, Hold.id)
-        ).tuples()
+        )
     )
     fees = tuple(
         FeeView(
@@ -88,7 +88,7 @@ def patron_detail(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str)
             .outerjoin(Record, Record.id == Item.record_id)
             .where(Fee.patron_id == view.patron_id, Fee.status == FeeStatus.OPEN.value)
             .order_by(Fee.created_at, Fee.id)
-        ).tuples()
+        )
     )
     return PatronDetail(patron=view, loans=loans, holds=holds, fees=fees)
 
@@ -215,8 +215,9 @@ def block_patron(
     patron = patron_by_barcode(uow.session, barcode)
     if card_lost:
         patron.card_lost = True
-    else:
-        patron.staff_block = reason[:200] or "blocked"
+    prefix = "" if actor.is_person else TERMINAL_BLOCK_PREFIX
+    if reason or not card_lost:
+        patron.staff_block = (prefix + (reason or "blocked"))[:200]
     append_event(
         uow.session,
         now=now,
@@ -228,12 +229,18 @@ def block_patron(
     return patron_view(uow, patron, now)
 
 
+TERMINAL_BLOCK_PREFIX = "self-check: "
+
+
 def unblock_patron(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> PatronView:
-    """Lift a staff block and a lost-card flag. Audited."""
+    """Lift blocks. Audited. A terminal may lift only the blocks terminals set (SIP2 25 after 01)."""
     actor.require(Permission.BLOCK_PATRON)
     patron = patron_by_barcode(uow.session, barcode)
-    patron.staff_block = None
-    patron.card_lost = False
+    if actor.is_person:
+        patron.staff_block = None
+        patron.card_lost = False
+    elif patron.staff_block is not None and patron.staff_block.startswith(TERMINAL_BLOCK_PREFIX):
+        patron.staff_block = None
     append_event(
         uow.session,
         now=now,

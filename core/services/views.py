@@ -23,6 +23,7 @@ class ItemView:
     status: str
     due_at: dt.datetime | None
     hold_queue_length: int
+    properties: str = ""
     rfid_tag: str | None = None
 
 

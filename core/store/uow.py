@@ -52,13 +52,13 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:
-        """A read-only transaction; anything written in it is rolled back."""
+        """A read-only transaction; anything written in it is discarded when the session closes.
+
+        Closing (rather than rolling back) keeps loaded objects readable after the block.
+        """
         with self._reader() as session:
             session.begin()
-            try:
-                yield UnitOfWork(session, self.env)
-            finally:
-                session.rollback()
+            yield UnitOfWork(session, self.env)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -123,6 +123,7 @@ def upgrade() -> None:
     sa.Column('home_branch', sa.String(length=32), nullable=False),
     sa.Column('location', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('properties', sa.String(length=255), nullable=False),
     sa.Column('rfid_tag', sa.String(length=64), nullable=True),
     sa.Column('status_changed_at', core.model.base.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['record_id'], ['records.id'], name=op.f('fk_items_record_id_records')),

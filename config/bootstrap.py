@@ -1,0 +1,83 @@
+"""Wiring: settings in, concrete objects out (the store, its environment, logging)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import TextIO
+
+from config.settings import Settings
+from core.security.secrets import Argon2Params
+from core.store.open import StoreOptions, create_store, open_store
+from core.store.uow import Store
+
+
+def store_options(settings: Settings) -> StoreOptions:
+    return StoreOptions(
+        database=settings.database_path,
+        key_file=settings.key_path,
+        busy_timeout_ms=settings.store.busy_timeout_ms,
+        synchronous=settings.store.synchronous,
+    )
+
+
+def argon2_params(settings: Settings) -> Argon2Params:
+    a = settings.security.argon2
+    return Argon2Params(
+        time_cost=a.time_cost,
+        memory_cost_kib=a.memory_cost_kib,
+        parallelism=a.parallelism,
+        hash_len=a.hash_len,
+        salt_len=a.salt_len,
+    )
+
+
+def build_store(settings: Settings, *, create: bool = False, migrate: bool = False) -> Store:
+    """Open (or with `create`, make) the encrypted store the settings describe."""
+    if settings.store.url is not None:
+        from core.errors import StoreError
+
+        raise StoreError("a shared PostgreSQL store is not supported by this version")
+    options = store_options(settings)
+    institution = settings.library.institution_id
+    if create:
+        return create_store(options, settings.circulation, argon2_params(settings), institution)
+    return open_store(
+        options, settings.circulation, argon2_params(settings), institution, migrate=migrate
+    )
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; callers never pass PINs, names or barcodes (PRIV-16)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update(fields)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """`time level logger message key=value ...` for people reading a terminal or journal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{self.formatTime(record)} {record.levelname} {record.name} {record.getMessage()}"
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line += "".join(f" {k}={v}" for k, v in fields.items())
+        return line
+
+
+def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter() if settings.logging.json else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.logging.level)

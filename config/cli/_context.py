@@ -1,0 +1,64 @@
+"""What every command receives: settings, streams, the clock, and error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from config.bootstrap import build_store
+from config.settings import Settings, load_settings
+from core.store.uow import Store
+
+EXIT_OK = 0
+EXIT_REFUSED = 1  # a domain refusal, a failed import, no such patron
+EXIT_SETUP = 2  # configuration, key or store problems; usage errors
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Context:
+    """Per-invocation state of the command line."""
+
+    config_path: Path | None
+    environ: Mapping[str, str]
+    stdout: TextIO = sys.stdout
+    stderr: TextIO = sys.stderr
+    stdin: TextIO = sys.stdin
+    clock: Callable[[], dt.datetime] = utc_now
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path, self.environ)
+        return self._settings
+
+    @contextmanager
+    def store(self, *, migrate: bool = False) -> Iterator[Store]:
+        opened = build_store(self.settings, migrate=migrate)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+    def out(self, text: str = "") -> None:
+        print(text, file=self.stdout)
+
+    def err(self, text: str) -> None:
+        print(f"reticent: {text}", file=self.stderr)
+
+    def read_secret(self) -> str:
+        """One line from standard input (passwords never come from arguments: `ps` shows those)."""
+        line = self.stdin.readline()
+        secret = line.rstrip("\r\n")
+        if not secret:
+            raise ValueError("no password on standard input")
+        return secret
