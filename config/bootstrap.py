@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sys
@@ -33,7 +34,13 @@ def argon2_params(settings: Settings) -> Argon2Params:
     )
 
 
-def build_store(settings: Settings, *, create: bool = False, migrate: bool = False) -> Store:
+def build_store(
+    settings: Settings,
+    *,
+    create: bool = False,
+    migrate: bool = False,
+    now: dt.datetime | None = None,
+) -> Store:
     """Open (or with `create`, make) the encrypted store the settings describe."""
     if settings.store.url is not None:
         from core.errors import StoreError
@@ -42,7 +49,10 @@ def build_store(settings: Settings, *, create: bool = False, migrate: bool = Fal
     options = store_options(settings)
     institution = settings.library.institution_id
     if create:
-        return create_store(options, settings.circulation, argon2_params(settings), institution)
+        moment = now if now is not None else dt.datetime.now(dt.UTC)
+        return create_store(
+            options, settings.circulation, argon2_params(settings), institution, now=moment
+        )
     return open_store(
         options, settings.circulation, argon2_params(settings), institution, migrate=migrate
     )

@@ -122,7 +122,7 @@ def demo_items(rng: random.Random) -> Iterator[tuple[int, ItemRow]]:
                     title=title,
                     author=author,
                     isbn="",
-                    call_number=f"{rng.randint(0, 999):03d}.{rng.randint(1, 99)} {author[:3].upper()}",
+                    call_number=f"{rng.randint(0, 999):03d}.{rng.randint(1, 99)} {author[:3]}",
                     media_type=media,
                     location="stacks",
                 ),

@@ -15,6 +15,9 @@ from types import MappingProxyType
 from typing import Literal
 
 from config.loader import ConfigError, join_key, load_dataclass
+from config.settings_notices import NoticesSettings
+from config.settings_privacy import PrivacySettings
+from config.settings_retention import RetentionSettings
 from core.policy.rules import CirculationRules, LoanRule
 
 CONFIG_ENV_VAR = "RETICENT_CONFIG"
@@ -151,6 +154,9 @@ class Settings:
     imports: ImportSettings = ImportSettings()
     sip2: Sip2Settings = Sip2Settings()
     logging: LoggingSettings = LoggingSettings()
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    notices: NoticesSettings = field(default_factory=NoticesSettings)
 
     @property
     def database_path(self) -> Path:

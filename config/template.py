@@ -56,6 +56,9 @@ def render_config(data_dir: Path, *, library_name: str = LibrarySettings().name)
         _imports(defaults),
         _sip2(defaults),
         _logging(defaults),
+        _generic("retention", defaults.retention),
+        _generic("privacy", defaults.privacy),
+        _generic("notices", defaults.notices),
     ]
     return "\n".join(parts)
 
@@ -112,6 +115,13 @@ def _settings_of(
             lines.extend(f"# {line}" for line in comments[f.name].splitlines())
         lines.append(_assign(f.name, getattr(instance, f.name)))
     return lines
+
+
+def _generic(title: str, instance: DataclassInstance) -> str:
+    """A flat section rendered from its dataclass: docstring as heading, `COMMENTS` per key."""
+    comments: Mapping[str, str] = getattr(instance, "COMMENTS", {})
+    doc = (type(instance).__doc__ or "").strip().splitlines()[0]
+    return _section(title, doc, _settings_of(instance, comments))
 
 
 def _section(title: str, comment: str, lines: list[str]) -> str:

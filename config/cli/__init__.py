@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from config.cli import admin, circ, imports, serve
+from config.cli import admin, circ, consent, imports, legal, reports, retention, serve
 from config.cli._context import EXIT_REFUSED, EXIT_SETUP, Context
 from config.loader import ConfigError
 from core.errors import DomainError, ImportRowError, ReticentError, StoreError
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, help="configuration file (default: $RETICENT_CONFIG)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for topic in (admin, circ, imports, serve):
+    for topic in (admin, circ, imports, serve, consent, retention, legal, reports):
         topic.register(sub)
     return parser
 

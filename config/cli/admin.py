@@ -33,7 +33,7 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
     if args.data_dir is not None or ctx.config_path is None:
         config_file.write_text(render_config(Path(".")), encoding="utf-8")
     settings = load_settings(config_file, {}) if config_file.exists() else ctx.settings
-    store = build_store(settings, create=True)
+    store = build_store(settings, create=True, now=ctx.clock())
     try:
         ctx.out(
             f"created {settings.database_path} (encrypted), key {settings.key_path} (mode 0600)"

@@ -1,9 +1,12 @@
 """ORM classes of the store; every column is annotated with its PII class, purpose and retention."""
 
+# Tables of the privacy engine register themselves on Base.metadata when imported.
+from core.model import legal, notices, privacy, retention  # noqa: F401
 from core.model.audit import AuditEvent
 from core.model.base import Base, DataClass, PiiClass, column_annotations
 from core.model.catalog import Item, ItemStatus, Record
 from core.model.circulation import Fee, FeePayment, FeeStatus, Hold, HoldStatus, Loan
+from core.model.instance import Instance
 from core.model.patrons import Consent, Patron, ReadingHistory
 from core.model.staff import SipAccount, StaffUser
 from core.model.stats import CirculationCount
@@ -19,6 +22,7 @@ __all__ = [
     "FeeStatus",
     "Hold",
     "HoldStatus",
+    "Instance",
     "Item",
     "ItemStatus",
     "Loan",

@@ -233,7 +233,7 @@ TERMINAL_BLOCK_PREFIX = "self-check: "
 
 
 def unblock_patron(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> PatronView:
-    """Lift blocks. Audited. A terminal may lift only the blocks terminals set (SIP2 25 after 01)."""
+    """Lift blocks (audited); a terminal lifts only the blocks terminals set (SIP2 25 after 01)."""
     actor.require(Permission.BLOCK_PATRON)
     patron = patron_by_barcode(uow.session, barcode)
     if actor.is_person:

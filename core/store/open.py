@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine, insert, select
+
+from core.errors import WrongKeyError
+from core.model import Instance
 from core.policy.rules import CirculationRules
 from core.security.keys import (
     PSEUDONYM_LABEL,
@@ -30,12 +36,21 @@ class StoreOptions:
     pool_size: int = 5
 
 
+def instance_secret(engine: Engine) -> bytes:
+    """The root of the sub-keys, kept inside the encrypted store (stable across rekeying)."""
+    with engine.connect() as conn:
+        secret = conn.execute(select(Instance.secret).where(Instance.id == 1)).scalar()
+    if secret is None:
+        raise WrongKeyError("the store has no instance row; it was not made by `reticent init`")
+    return bytes.fromhex(secret)
+
+
 def _environment(
-    key: bytes, rules: CirculationRules, argon2: Argon2Params, institution: str
+    secret: bytes, rules: CirculationRules, argon2: Argon2Params, institution: str
 ) -> Environment:
     return Environment(
         rules=rules,
-        pseudonyms=Pseudonymizer(derive_subkey(key, PSEUDONYM_LABEL)),
+        pseudonyms=Pseudonymizer(derive_subkey(secret, PSEUDONYM_LABEL)),
         hasher=SecretHasher(argon2),
         institution_id=institution,
     )
@@ -46,6 +61,8 @@ def create_store(
     rules: CirculationRules,
     argon2: Argon2Params,
     institution: str = "main",
+    *,
+    now: dt.datetime,
 ) -> Store:
     """Make a new key file and an encrypted, migrated database; refuse to overwrite either."""
     if options.database.exists():
@@ -59,7 +76,10 @@ def create_store(
         pool_size=options.pool_size,
     )
     upgrade(engine)
-    return Store(engine, _environment(key, rules, argon2, institution))
+    secret = secrets.token_bytes(32)
+    with engine.begin() as conn:
+        conn.execute(insert(Instance).values(id=1, secret=secret.hex(), created_at=now))
+    return Store(engine, _environment(secret, rules, argon2, institution))
 
 
 def open_store(
@@ -82,4 +102,4 @@ def open_store(
     )
     if migrate:
         upgrade(engine)
-    return Store(engine, _environment(key, rules, argon2, institution))
+    return Store(engine, _environment(instance_secret(engine), rules, argon2, institution))

@@ -41,6 +41,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_circulation_counts')),
     sa.UniqueConstraint('day', 'branch', 'media_type', 'patron_category', 'event', name=op.f('uq_circulation_counts_day'))
     )
+    op.create_table('instance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('created_at', core.model.base.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_instance'))
+    )
     op.create_table('patrons',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('barcode', sa.String(length=64), nullable=False),
@@ -221,6 +227,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('instance')
 
     with op.batch_alter_table('fee_payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fee_payments_fee_id'))

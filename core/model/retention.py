@@ -1,0 +1,3 @@
+"""The purge ledger and purge runs (PRIV-07)."""
+
+from __future__ import annotations

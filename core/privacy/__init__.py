@@ -1,0 +1,1 @@
+"""The privacy engine: consents, retention and purge, export, legal requests, canary, audits."""
