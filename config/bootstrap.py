@@ -91,3 +91,4 @@ def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.logging.level)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema checks at every start

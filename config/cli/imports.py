@@ -64,7 +64,7 @@ def cmd_import_items(ctx: Context, args: argparse.Namespace) -> int:
             media_type=imports.marc_media_type_subfield,
             branch=imports.marc_branch_subfield,
         )
-        rows = read_items_marc(path, holdings)
+        rows = read_items_marc(path, holdings, media_types=ctx.settings.circulation.media_types)
     else:
         rows = read_items_csv(path)
     with ctx.store() as store, _progress(ctx, path, "items") as progress:

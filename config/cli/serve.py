@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import signal
 
@@ -10,34 +11,43 @@ import trio
 
 from config.bootstrap import configure_logging
 from config.cli._context import EXIT_OK, Context
+from config.sip2_wiring import build_handlers, build_limits, build_listeners
 from core.store.uow import Store
+from sip2.server import serve_sip2
 
 log = logging.getLogger("reticent.serve")
 
 
-async def _wait_for_stop_signal() -> int:
+async def _stop_on_signal(stop: trio.Event) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
-            return int(signum)
-    return 0
+            log.info("stopping", extra={"fields": {"signal": signal.Signals(signum).name}})
+            stop.set()
+            return
 
 
 async def run_appliance(ctx: Context, store: Store, args: argparse.Namespace) -> None:
+    """Everything `serve` runs, in one trio process, until a stop signal."""
     settings = ctx.settings
-    log.info(
-        "serving",
-        extra={
-            "fields": {"library": settings.library.name, "database": str(settings.database_path)}
-        },
-    )
-    ctx.out(f"reticent serving {settings.library.name} from {settings.database_path}")
-    ctx.out("press Ctrl-C to stop")
-    signum = await _wait_for_stop_signal()
-    log.info("stopping", extra={"fields": {"signal": signal.Signals(signum).name}})
+    handlers = build_handlers(settings, store)
+    listeners = build_listeners(settings, args.sip2_listen)
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_stop_on_signal, stop)
+        bound = await nursery.start(
+            functools.partial(serve_sip2, handlers, listeners, build_limits(settings), stop=stop)
+        )
+        addresses = ", ".join(f"{host}:{port}" for host, port in bound)
+        ctx.out(f"reticent serving {settings.library.name}: SIP2 on {addresses}")
+        ctx.out("press Ctrl-C to stop")
+        await stop.wait()
+        # serve_sip2 returns after its grace period; then the signal task is no longer needed.
+        nursery.cancel_scope.deadline = trio.current_time() + settings.sip2.shutdown_grace_s + 1
 
 
 def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     configure_logging(ctx.settings)
+    build_listeners(ctx.settings, args.sip2_listen)  # refuse bad listeners before opening the store
     with ctx.store() as store:
         trio.run(run_appliance, ctx, store, args)
     ctx.out("stopped")
@@ -53,3 +63,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="listen for SIP2 here instead of the configured listeners (repeatable)",
     )
     p.set_defaults(func=cmd_serve)
+
+    sip2 = sub.add_parser("sip2", help="SIP2 tools").add_subparsers(dest="action", required=True)
+    p = sip2.add_parser("shell", help="type SIP2 requests by name and see parsed answers")
+    p.add_argument("target", metavar="HOST:PORT")
+    p.add_argument("--tls", action="store_true", help="connect with TLS (system trust store)")
+    p.add_argument("--cafile", help="trust this CA or self-signed certificate for --tls")
+    p.set_defaults(func=cmd_sip2_shell)
+
+
+def cmd_sip2_shell(ctx: Context, args: argparse.Namespace) -> int:
+    import ssl
+
+    from sip2.shell import main_shell
+
+    context = None
+    if args.tls or args.cafile:
+        context = ssl.create_default_context(cafile=args.cafile)
+    return main_shell(args.target, ssl_context=context)

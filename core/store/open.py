@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
 
-from core.errors import WrongKeyError
+from core.errors import StoreError, WrongKeyError
 from core.model import Instance
 from core.policy.rules import CirculationRules
 from core.security.keys import (
@@ -21,7 +21,7 @@ from core.security.keys import (
 )
 from core.security.secrets import Argon2Params, SecretHasher
 from core.store.engine import check_store, create_store_engine
-from core.store.migrate import upgrade
+from core.store.migrate import current_revision, head_revision, upgrade
 from core.store.uow import Environment, Store
 
 
@@ -102,4 +102,12 @@ def open_store(
     )
     if migrate:
         upgrade(engine)
+    else:
+        current, head = current_revision(engine), head_revision()
+        if current != head:
+            engine.dispose()
+            raise StoreError(
+                f"the database schema is at revision {current}, this version needs {head}: "
+                "run `reticent migrate`"
+            )
     return Store(engine, _environment(instance_secret(engine), rules, argon2, institution))

@@ -7,12 +7,14 @@ and go to a separate worker pool so they never hold up database work.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import secrets
 import threading
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from core.security.secrets import Verification
 from core.services.accounts import TerminalCredentials, load_terminal
@@ -44,6 +46,31 @@ from sip2.handlers._common import MALFORMED, NOT_LOGGED_IN, HandlerContext, Hand
 from sip2.handlers.profiles import BUILT_IN, FieldProfile
 from sip2.handlers.refusals import negative_answer
 from sip2.handlers.session import TerminalSession
+
+_UNSAFE = str.maketrans({"|": "/", "\r": " ", "\n": " "})
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        return value.translate(_UNSAFE)
+    if isinstance(value, tuple) and all(isinstance(v, str) for v in value):
+        return tuple(v.translate(_UNSAFE) for v in value)
+    return value
+
+
+def wire_safe(message: Message) -> Message:
+    """Replace field delimiters and line breaks inside values (a title may hold "|")."""
+    changes: dict[str, Any] = {
+        f.name: _clean(getattr(message, f.name))
+        for f in dataclasses.fields(message)
+        if f.name != "extra"
+    }
+    changes = {k: v for k, v in changes.items() if v != getattr(message, k)}
+    extra = tuple((code, str(_clean(value))) for code, value in message.extra)
+    if extra != message.extra:
+        changes["extra"] = extra
+    return dataclasses.replace(message, **changes) if changes else message
+
 
 Handler = Callable[[HandlerContext, TerminalSession, dt.datetime, Message], Message]
 
@@ -187,7 +214,7 @@ class Sip2Handlers:
             return negative_answer(
                 request.COMMAND, self.ctx.local(now), self.options.institution_id, text
             )
-        return route(self.ctx, session, now, request)
+        return wire_safe(route(self.ctx, session, now, request))
 
     def answer_error(self, error: RemoteProtocolError, now: dt.datetime) -> Message:
         """A garbled request: 96 for damage in transit, else the matching refusal."""
