@@ -1,0 +1,1 @@
+"""Device drivers on trio over serial ports, reconnecting on unplug."""

@@ -1,0 +1,1 @@
+"""Pure device protocols: barcode framing, check digits, RFID tag data and reader frames."""
