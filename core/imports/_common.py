@@ -136,7 +136,9 @@ def read_csv(
             # csv's message may quote the offending text; say where, not what (PRIV-09).
             raise ImportRowError(last_line + 1, "the file cannot be read as CSV here") from None
         except UnicodeDecodeError:
-            raise ImportRowError(last_line + 1, "the file is not valid UTF-8 here") from None
+            raise ImportRowError(
+                last_line + 1, "the file is not valid UTF-8 at or after this line"
+            ) from None
         if last_line == 0:
             raise ImportRowError(1, f"the file is empty; header must be exactly {expected}")
 

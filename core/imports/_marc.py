@@ -84,18 +84,22 @@ def _xml_records(path: Path) -> Iterator[tuple[int, pymarc.Record]]:
     with path.open("rb") as handle:
         while True:
             chunk = handle.read(_READ_BYTES)
+            broken = False
             try:
                 if chunk:
                     parser.feed(chunk)
                 else:
                     parser.close()
             except xml.sax.SAXException:
-                raise ImportRowError(number + 1, "MARCXML is not well-formed here") from None
+                broken = True
+            # Records completed before the damage are passed on, so the error names the right one.
             records: list[pymarc.Record] = handler.records
             for record in records:
                 number += 1
                 yield number, record
             records.clear()
+            if broken:
+                raise ImportRowError(number + 1, "MARCXML is not well-formed here")
             if not chunk:
                 return
 

@@ -41,17 +41,17 @@ def bib(
     holdings: list[list[tuple[str, str]]] | None = None,
     tag: str = "952",
 ) -> pymarc.Record:
-    record = pymarc.Record(force_utf8=True)
-    record.add_field(Field(tag="001", data="ocm0001"))
+    fields = [Field(tag="001", data="ocm0001")]
     if isbn is not None:
-        record.add_field(Field("020", Indicators(" ", " "), [Subfield("a", isbn)]))
+        fields.append(Field("020", Indicators(" ", " "), [Subfield("a", isbn)]))
     if author is not None:
         author_tag, name = author
-        record.add_field(Field(author_tag, Indicators("1", " "), [Subfield("a", name)]))
-    record.add_field(Field("245", Indicators("1", "0"), [Subfield(c, v) for c, v in title]))
+        fields.append(Field(author_tag, Indicators("1", " "), [Subfield("a", name)]))
+    fields.append(Field("245", Indicators("1", "0"), [Subfield(c, v) for c, v in title]))
     for subfields in holdings or []:
-        record.add_field(Field(tag, Indicators(" ", " "), [Subfield(c, v) for c, v in subfields]))
-    return record
+        fields.append(Field(tag, Indicators(" ", " "), [Subfield(c, v) for c, v in subfields]))
+    # Leader position 9 "a": the record is UTF-8 (a blank would mean MARC-8).
+    return pymarc.Record(fields=fields, force_utf8=True, leader=" " * 9 + "a" + " " * 14)
 
 
 def sample_records(tag: str = "952", codes: MarcHoldings = KOHA) -> list[pymarc.Record]:
