@@ -32,7 +32,7 @@ def store_options(tmp_path: Path) -> StoreOptions:
 
 @pytest.fixture
 def store(store_options: StoreOptions) -> Iterator[Store]:
-    opened = create_store(store_options, CirculationRules(), FAST_ARGON2)
+    opened = create_store(store_options, CirculationRules(), FAST_ARGON2, now=NOW)
     yield opened
     opened.close()
 
