@@ -57,6 +57,11 @@ _RESPONSE_CODES: Final = frozenset(message_type.COMMAND for message_type in RESP
 _RESEND_CODES: Final = frozenset({RequestACSResend.COMMAND, RequestSCResend.COMMAND})
 
 
+# Requests that change nothing and carry no date: a kiosk repeating the same 99 heartbeat with
+# the same AY is asking again, not retrying, and must get a fresh status (with the current time).
+_FRESH_EVERY_TIME: Final = frozenset({"99"})
+
+
 @dataclass(frozen=True)
 class _Oversize:
     head: bytes  # the first bytes of the dropped line, enough to name its command
@@ -205,6 +210,9 @@ class Connection:
             # Nothing sent yet: the caller gets RequestACSResend itself and can answer 96.
             return Replay(self.last_sent) if self.last_sent is not None else None
         if trailer is None or self.settings.error_detection == "off":
+            return None
+        if command in _FRESH_EVERY_TIME:
+            self._request_key = None
             return None
         key = (trailer.sequence, trailer.checksum)
         if key == self._answered_key and self.last_sent is not None:

@@ -1,0 +1,64 @@
+"""What the SIP2 server is told: its listening sockets and its limits."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from sip2.codec import TerminalSettings
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One listening socket: plain TCP or TLS, and how terminals on it frame SIP2.
+
+    ``host`` "" listens on every address. A plain TCP listener off the loopback is refused
+    unless ``allow_plaintext`` (PRIV-08: SIP2 carries PINs).
+    """
+
+    host: str
+    port: int
+    ssl_context: ssl.SSLContext | None = None
+    allow_plaintext: bool = False
+    codec: TerminalSettings = field(default_factory=TerminalSettings)
+
+    @property
+    def label(self) -> str:
+        """``host:port`` as configured, for logs."""
+        return f"{self.host or '*'}:{self.port}"
+
+
+def _no_overrides() -> Mapping[str, TerminalSettings]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """Timeouts and bounds of the SIP2 server.
+
+    - ``idle_timeout_s``: a connection that sends nothing for this long is closed. Kiosks send
+      a 99 heartbeat every few minutes, so keep it well above that (SIP2.md). It also bounds
+      the TLS handshake and how long we wait for a peer to take an answer.
+    - ``max_sessions``: connections over this many are closed as soon as they are accepted.
+    - ``max_failed_logins``: failed 93s on one connection before it is closed.
+    - ``shutdown_grace_s``: after a stop, how long requests already running get to finish.
+    - ``terminal_codecs``: per-terminal wire settings by login, used from the login on.
+    """
+
+    idle_timeout_s: float = 600.0
+    max_sessions: int = 2500
+    max_failed_logins: int = 3
+    shutdown_grace_s: float = 5.0
+    terminal_codecs: Mapping[str, TerminalSettings] = field(default_factory=_no_overrides)
+
+    def __post_init__(self) -> None:
+        if not self.idle_timeout_s > 0:
+            raise ValueError("idle_timeout_s must be positive")
+        if self.max_sessions < 1:
+            raise ValueError("max_sessions must be at least 1")
+        if self.max_failed_logins < 1:
+            raise ValueError("max_failed_logins must be at least 1")
+        if not self.shutdown_grace_s >= 0:
+            raise ValueError("shutdown_grace_s must not be negative")

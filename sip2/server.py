@@ -1,0 +1,200 @@
+"""The SIP2 server (trio): TCP and TLS listeners, one task per connection, graceful shutdown.
+
+Usage::
+
+    stop = trio.Event()
+    bound = await nursery.start(
+        functools.partial(serve_sip2, handlers, [Listener("127.0.0.1", 6001)], stop=stop)
+    )
+    ...
+    stop.set()  # the serve_sip2 task returns once connections have finished
+
+Shutdown: ``serve_sip2`` runs until it is cancelled or, when given ``stop``, until that event
+is set. Then it closes its listening sockets (no new connections), closes the connections
+that are idle, lets the requests already running finish and write their answers (those
+connections close right after), and after ``ServerLimits.shutdown_grace_s`` cancels whatever
+is left. A database call is never abandoned half-way (see ``DatabaseExecutor.run``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import ipaddress
+import logging
+from collections.abc import Callable, Sequence
+from typing import Final
+
+import trio
+
+from sip2._server_connection import ServerState, fields, serve_connection
+from sip2._server_settings import Listener, ServerLimits
+from sip2._server_workers import DatabaseExecutor, HashWorkers
+from sip2.handlers import Sip2Handlers
+
+__all__ = [
+    "DatabaseExecutor",
+    "HashWorkers",
+    "Listener",
+    "ServerLimits",
+    "check_listeners",
+    "serve_sip2",
+    "utc_now",
+]
+
+log = logging.getLogger("reticent.sip2")
+
+# accept() failing for lack of file descriptors or memory is temporary: wait, then go on.
+_RESOURCE_ERRNOS: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
+ACCEPT_BACKOFF_S: Final = 0.1
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name, or "" for every address: assume it is reachable from outside
+
+
+def check_listeners(listeners: Sequence[Listener]) -> None:
+    """Refuse listeners that would expose PINs: plain TCP off the loopback without a yes.
+
+    Raises ValueError naming the listener (PRIV-08).
+    """
+    if not listeners:
+        raise ValueError("no SIP2 listener given")
+    for listener in listeners:
+        plaintext = listener.ssl_context is None and not _is_loopback(listener.host)
+        if plaintext and not listener.allow_plaintext:
+            raise ValueError(
+                f"SIP2 listener {listener.label} is plain TCP on a non-loopback address; "
+                "SIP2 carries PINs and passwords (PRIV-08): give it a TLS certificate, or "
+                "set allow_plaintext if the network is trusted"
+            )
+
+
+def _warn_plaintext(listeners: Sequence[Listener]) -> None:
+    for listener in listeners:
+        if listener.ssl_context is None and not _is_loopback(listener.host):
+            log.warning(
+                "plaintext listener",
+                extra=fields(
+                    listener=listener.label,
+                    note="PINs and passwords cross the network unencrypted (PRIV-08)",
+                ),
+            )
+
+
+async def _open(listeners: Sequence[Listener]) -> list[tuple[Listener, list[trio.SocketListener]]]:
+    opened: list[tuple[Listener, list[trio.SocketListener]]] = []
+    try:
+        for listener in listeners:
+            sockets = await trio.open_tcp_listeners(listener.port, host=listener.host or None)
+            opened.append((listener, sockets))
+    except BaseException:
+        for _, sockets in opened:
+            for socket_listener in sockets:
+                await trio.aclose_forcefully(socket_listener)
+        raise
+    return opened
+
+
+def _bound(sockets: Sequence[trio.SocketListener]) -> list[tuple[str, int]]:
+    addresses: list[tuple[str, int]] = []
+    for socket_listener in sockets:
+        name = socket_listener.socket.getsockname()
+        addresses.append((str(name[0]), int(name[1])))
+    return addresses
+
+
+async def _accept_loop(
+    state: ServerState,
+    socket_listener: trio.abc.Listener[trio.abc.Stream],
+    listener: Listener,
+    connections: trio.Nursery,
+) -> None:
+    async with socket_listener:
+        while True:
+            try:
+                stream = await socket_listener.accept()
+            except OSError as error:
+                if error.errno not in _RESOURCE_ERRNOS:
+                    raise
+                log.error(
+                    "accept failed",
+                    extra=fields(listener=listener.label, error=errno.errorcode[error.errno]),
+                )
+                await trio.sleep(ACCEPT_BACKOFF_S)
+                continue
+            connections.start_soon(serve_connection, state, stream, listener)
+
+
+async def _cancel_on(stop: trio.Event, scope: trio.CancelScope) -> None:
+    await stop.wait()
+    scope.cancel()
+
+
+async def serve_sip2(
+    handlers: Sip2Handlers,
+    listeners: Sequence[Listener],
+    limits: ServerLimits | None = None,
+    *,
+    clock: Callable[[], dt.datetime] = utc_now,
+    stop: trio.Event | None = None,
+    database: DatabaseExecutor | None = None,
+    hashing: HashWorkers | None = None,
+    task_status: trio.TaskStatus[list[tuple[str, int]]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve SIP2 on ``listeners`` until cancelled or until ``stop`` is set (see module doc).
+
+    Reports the bound ``(host, port)`` addresses through ``task_status`` once listening (port
+    0 picks a free port). ``clock`` gives the time each request is handled at. ``database``
+    is the process's one database executor (a new one when not given); ``hashing`` runs argon2.
+    Raises ValueError before opening anything for a plain TCP listener off the loopback
+    without ``allow_plaintext``.
+    """
+    limits = limits if limits is not None else ServerLimits()
+    check_listeners(listeners)
+    state = ServerState(
+        handlers,
+        limits,
+        clock,
+        database if database is not None else DatabaseExecutor(),
+        hashing if hashing is not None else HashWorkers(),
+    )
+    opened = await _open(listeners)
+    _warn_plaintext(listeners)
+    bound = [address for _, sockets in opened for address in _bound(sockets)]
+    for listener, sockets in opened:
+        log.info(
+            "listening",
+            extra=fields(
+                listener=listener.label,
+                bound=" ".join(f"{host}:{port}" for host, port in _bound(sockets)),
+                tls=listener.ssl_context is not None,
+            ),
+        )
+    async with trio.open_nursery() as connections:
+        async with trio.open_nursery() as accepting:
+            for listener, sockets in opened:
+                for socket_listener in sockets:
+                    wrapped: trio.abc.Listener[trio.abc.Stream] = socket_listener
+                    if listener.ssl_context is not None:
+                        wrapped = trio.SSLListener(
+                            socket_listener, listener.ssl_context, https_compatible=False
+                        )
+                    accepting.start_soon(_accept_loop, state, wrapped, listener, connections)
+            if stop is not None:
+                accepting.start_soon(_cancel_on, stop, accepting.cancel_scope)
+            task_status.started(bound)
+        # Reached only when stop was set: the accept loops have closed their sockets.
+        log.info("stopping", extra=fields(connections=len(state.open)))
+        state.drain()
+        connections.cancel_scope.deadline = trio.current_time() + limits.shutdown_grace_s
+    log.info("stopped")
