@@ -126,7 +126,6 @@ class Sip2Settings:
     listeners: tuple[ListenerSettings, ...] = (ListenerSettings(host="127.0.0.1", port=6001),)
     idle_timeout_s: float = 600.0
     max_sessions: int = 2500
-    max_message_bytes: int = 8192
     status_before_login: bool = True
     max_failed_logins: int = 3
     shutdown_grace_s: float = 5.0
@@ -378,7 +377,6 @@ def _validate_sip2(check: _Checker, sip2: Sip2Settings) -> None:
         _validate_codec(check, f"{key}.codec", listener.codec)
     check.at_least("sip2.idle_timeout_s", sip2.idle_timeout_s, 1)
     check.at_least("sip2.max_sessions", sip2.max_sessions, 1)
-    check.at_least("sip2.max_message_bytes", sip2.max_message_bytes, 1)
     check.at_least("sip2.max_failed_logins", sip2.max_failed_logins, 1)
     check.at_least("sip2.shutdown_grace_s", sip2.shutdown_grace_s, 0)
     for login, codec in sip2.terminals.items():

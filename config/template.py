@@ -311,9 +311,8 @@ def _sip2(defaults: Settings) -> str:
         [
             "# Seconds of silence after which a terminal's connection is closed.",
             f"idle_timeout_s = {_value(sip2.idle_timeout_s)}",
-            "# Connections open at once, and the longest message accepted, in bytes.",
+            "# Connections open at once. (Messages longer than 8192 bytes are always refused.)",
             f"max_sessions = {_value(sip2.max_sessions)}",
-            f"max_message_bytes = {_value(sip2.max_message_bytes)}",
             "# Answer a status request (99) before a terminal logs in; some kiosks need it.",
             f"status_before_login = {_value(sip2.status_before_login)}",
             "# Failed terminal logins before the connection is closed.",

@@ -39,7 +39,8 @@ async def run_appliance(ctx: Context, store: Store, args: argparse.Namespace) ->
         )
         addresses = ", ".join(f"{host}:{port}" for host, port in bound)
         ctx.out(f"reticent serving {settings.library.name}: SIP2 on {addresses}")
-        ctx.out("press Ctrl-C to stop")
+        host, port = bound[0]
+        ctx.out(f"try it: .venv/bin/reticent sip2 shell {host}:{port}   (press Ctrl-C to stop)")
         await stop.wait()
         # serve_sip2 returns after its grace period; then the signal task is no longer needed.
         nursery.cancel_scope.deadline = trio.current_time() + settings.sip2.shutdown_grace_s + 1
