@@ -38,6 +38,7 @@ class Permission(enum.StrEnum):
     LEGAL_REQUESTS = "legal_requests"
     PURGE = "purge"
     AUDIT_VERIFY = "audit_verify"
+    PUBLISH_POLICY = "publish_policy"  # privacy policy and training versions (PRIV-01, PRIV-15)
 
 
 _P = Permission
@@ -56,6 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.PII_REPORTS,
             _P.LEGAL_REQUESTS,
             _P.AUDIT_VERIFY,
+            _P.PUBLISH_POLICY,
         }
     ),
     Role.ADMIN: frozenset(
@@ -70,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.MANAGE_CONSENT,
             _P.PURGE,
             _P.AUDIT_VERIFY,
+            _P.PUBLISH_POLICY,
         }
     ),
     Role.TERMINAL: frozenset({_P.CIRCULATE, _P.BLOCK_PATRON}),

@@ -3,47 +3,97 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from core.audit import append_event
 from core.errors import NotFound
-from core.model import Fee, FeeStatus, Hold, Item, Loan, Patron, Record
+from core.model import AuditEvent, Fee, FeeStatus, Hold, Item, Loan, Patron, Record
 from core.policy.holds import HoldCandidate, queue_position
 from core.policy.pins import after_failed_pin, pin_locked
 from core.policy.reasons import Reason
+from core.privacy.training import require_training
 from core.services._queries import patron_by_barcode, patron_view
 from core.services.actors import Actor, Permission
 from core.services.views import FeeView, HoldView, LoanView, PatronDetail, PatronView, PinCheck
 from core.store.uow import Store, UnitOfWork
 
 
-def _audit_view(
-    uow: UnitOfWork, actor: Actor, now: dt.datetime, patron: Patron, action: str
-) -> None:
-    # PRIV-05: every staff view of a patron record is written down, by pseudonym.
-    if actor.is_person:
-        append_event(
-            uow.session,
-            now=now,
-            actor=actor.label,
-            action=action,
-            subject=uow.env.pseudonyms.patron(patron.id),
+def _viewed_in_session(
+    uow: UnitOfWork, actor: Actor, subject: str, action: str, session_id: str
+) -> bool:
+    # Read the detail in Python rather than with a database JSON function, so the same code runs
+    # on SQLCipher and PostgreSQL; the subject index keeps the candidates few.
+    details = uow.session.scalars(
+        select(AuditEvent.detail).where(
+            AuditEvent.subject == subject,
+            AuditEvent.actor == actor.label,
+            AuditEvent.action == action,
         )
+    )
+    for text in details:
+        try:
+            decoded = json.loads(text) if text else {}
+        except ValueError:
+            continue
+        if isinstance(decoded, dict) and decoded.get("session_id") == session_id:
+            return True
+    return False
 
 
-def find_patron(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> PatronView:
-    """A patron's record and standing; audited when a person looks."""
+def _audit_view(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: dt.datetime,
+    patron: Patron,
+    action: str,
+    session_id: str | None = None,
+) -> None:
+    # PRIV-05: the first view of a patron record by a member of staff in a session is written
+    # down, by pseudonym. Without a session id (the command line: each command is its own
+    # session) every view is.
+    if not actor.is_person:
+        return
+    subject = uow.env.pseudonyms.patron(patron.id)
+    detail = None if session_id is None else {"session_id": session_id}
+    if session_id is not None and _viewed_in_session(uow, actor, subject, action, session_id):
+        return
+    append_event(
+        uow.session, now=now, actor=actor.label, action=action, subject=subject, detail=detail
+    )
+
+
+def find_patron(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: dt.datetime,
+    barcode: str,
+    *,
+    session_id: str | None = None,
+) -> PatronView:
+    """A patron's record and standing; audited when a person looks (once per `session_id`).
+
+    Staff who have not acknowledged the policy in force see nothing (PRIV-15).
+    """
     actor.require(Permission.VIEW_PATRON if actor.is_person else Permission.CIRCULATE)
+    require_training(uow, actor, now)
     patron = patron_by_barcode(uow.session, barcode)
-    _audit_view(uow, actor, now, patron, "patron.view")
+    _audit_view(uow, actor, now, patron, "patron.view", session_id)
     return patron_view(uow, patron, now)
 
 
-def patron_detail(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> PatronDetail:
+def patron_detail(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: dt.datetime,
+    barcode: str,
+    *,
+    session_id: str | None = None,
+) -> PatronDetail:
     """A patron with current loans, holds and fees (what a kiosk lists after a valid PIN)."""
-    view = find_patron(uow, actor, now, barcode)
+    view = find_patron(uow, actor, now, barcode, session_id=session_id)
     session = uow.session
     loans = tuple(
         LoanView(
