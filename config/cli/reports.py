@@ -3,7 +3,188 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import stat
+
+from config.bootstrap import build_store
+from config.cli._context import EXIT_OK, EXIT_REFUSED, Context
+from config.cli.retention import retention_rules
+from config.settings import Settings
+from core.errors import StoreError
+from core.privacy.notices import MailAndPrint, NoticeOptions, SmtpOptions, send_notices
+from core.privacy.reports import REPORT_NAMES, Report, run_report
+from core.privacy.selfaudit import (
+    AuditFacts,
+    AuditStatus,
+    ListenerFacts,
+    ProfileFacts,
+    any_failed,
+    run_self_audit,
+)
+from core.services.accounts import authenticate_staff
+from core.services.actors import Actor, local_admin
+
+PRINT_QUEUE_NAME = "print-queue.txt"
+CANARY_NAME = "canary.json"
+
+
+def _smtp_password(settings: Settings) -> str | None:
+    path = settings.notices.smtp_password_file
+    if path is None:
+        return None
+    # PRIV-08: like the store key, the mail password file must be readable by its owner only.
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise StoreError(f"{path} has mode {mode:04o}; run chmod 600 {path}")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def notice_transport(settings: Settings) -> MailAndPrint:
+    """The delivery the [notices] section describes."""
+    notices = settings.notices
+    smtp = None
+    if notices.smtp_host is not None:
+        smtp = SmtpOptions(
+            host=notices.smtp_host,
+            port=notices.smtp_port,
+            starttls=notices.starttls,
+            user=notices.smtp_user,
+            password=_smtp_password(settings),
+            sender=notices.sender,
+        )
+    return MailAndPrint(smtp, notices.print_queue or settings.data_dir / PRINT_QUEUE_NAME)
+
+
+def cmd_notices_send(ctx: Context, args: argparse.Namespace) -> int:
+    settings = ctx.settings
+    options = NoticeOptions(
+        library=settings.library.name,
+        contact=settings.library.contact,
+        templates=settings.notices.templates(),
+        dry_run=args.dry_run,
+    )
+    transport = notice_transport(settings)
+    with ctx.store() as store:
+        report = send_notices(store, ctx.clock(), options, transport)
+    verb = "would send" if report.dry_run else "sent"
+    ctx.out(f"notices since {report.since:%Y-%m-%d %H:%M} UTC: {verb} {report.notices}")
+    ctx.out(f"  hold ready {report.hold_ready}, overdue {report.overdue}, fees {report.fee}")
+    ctx.out(f"  e-mail {report.emailed}, print queue {report.printed}, refused {report.failed}")
+    if not report.dry_run:
+        ctx.out(f"  kept in notification history (opt-in) {report.recorded}")
+    return EXIT_REFUSED if report.failed else EXIT_OK
+
+
+def _render_table(report: Report) -> list[str]:
+    widths = [len(column) for column in report.columns]
+    for row in report.rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+    rule = tuple("-" * w for w in widths)
+    return [line(report.columns), line(rule), *(line(row) for row in report.rows)]
+
+
+def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
+    k = ctx.settings.notices.report_k
+    with ctx.store() as store:
+        actor: Actor = local_admin(ctx.settings.circulation.branches[0])
+        if args.as_user is not None:
+            staff = authenticate_staff(store, ctx.clock(), args.as_user, ctx.read_secret())
+            if staff is None:
+                ctx.err("wrong user name or password")
+                return EXIT_REFUSED
+            actor = staff
+        with store.write() as uow:  # write: every report is audited (PRIV-05)
+            report = run_report(uow, actor, ctx.clock(), args.name, k=k)
+    if args.csv:
+        writer = csv.writer(ctx.stdout, lineterminator="\n")
+        writer.writerow(report.columns)
+        writer.writerows(report.rows)
+    else:
+        for text in _render_table(report):
+            ctx.out(text)
+        ctx.out(
+            f"({len(report.rows)} rows{'' if report.personal else f'; counts under {k} as <{k}'})"
+        )
+    return EXIT_OK
+
+
+def audit_facts(settings: Settings) -> AuditFacts:
+    """The configuration as the self-audit sees it."""
+    privacy = settings.privacy
+    return AuditFacts(
+        key_path=settings.key_path,
+        listeners=tuple(
+            ListenerFacts(
+                host=listener.host,
+                port=listener.port,
+                tls_cert=listener.tls_cert,
+                allow_plaintext=listener.allow_plaintext,
+            )
+            for listener in settings.sip2.listeners
+        ),
+        profiles={
+            name: ProfileFacts(base=profile.base, extra_fields=profile.extra_fields)
+            for name, profile in settings.sip2.profiles.items()
+        },
+        retention=retention_rules(settings.retention),
+        canary_path=privacy.canary_file or settings.data_dir / CANARY_NAME,
+        canary_public_key=privacy.canary_public_key,
+        canary_warn_days=privacy.canary_warn_days,
+        smtp_host=settings.notices.smtp_host,
+        smtp_starttls=settings.notices.starttls,
+    )
+
+
+def cmd_privacy_audit(ctx: Context, args: argparse.Namespace) -> int:
+    facts = audit_facts(ctx.settings)
+    now = ctx.clock()
+    try:
+        store = build_store(ctx.settings)
+    except StoreError as exc:
+        # The audit still reports: a refused key file is itself a finding (PRIV-08).
+        items = run_self_audit(None, now, facts, store_error=str(exc))
+    else:
+        try:
+            items = run_self_audit(store, now, facts)
+        finally:
+            store.close()
+    width = max(len(item.title) for item in items)
+    for item in items:
+        ctx.out(f"{item.status.value:<4}  {item.id:<7}  {item.title:<{width}}  {item.detail}")
+    failed = sum(1 for item in items if item.status is AuditStatus.FAIL)
+    warned = sum(1 for item in items if item.status is AuditStatus.WARN)
+    ctx.out(f"{len(items)} checks: {failed} failed, {warned} warnings")
+    return EXIT_REFUSED if any_failed(items) else EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this topic's subcommands."""
+    notices = sub.add_parser("notices", help="notices to patrons (PRIV-10)").add_subparsers(
+        dest="action", required=True
+    )
+    p = notices.add_parser(
+        "send", help="send hold-ready, overdue and fee notices due since the last run"
+    )
+    p.add_argument("--dry-run", action="store_true", help="count the notices, send nothing")
+    p.set_defaults(func=cmd_notices_send)
+
+    p = sub.add_parser("report", help="anonymous reports, or staff reports for the privacy officer")
+    p.add_argument("name", choices=REPORT_NAMES)
+    p.add_argument("--csv", action="store_true", help="CSV instead of a text table")
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="run as this staff user (password on standard input); needed for overdue",
+    )
+    p.set_defaults(func=cmd_report)
+
+    privacy = sub.add_parser("privacy", help="privacy checks (PRIV-15)").add_subparsers(
+        dest="action", required=True
+    )
+    p = privacy.add_parser("audit", help="check this instance against the privacy requirements")
+    p.set_defaults(func=cmd_privacy_audit)

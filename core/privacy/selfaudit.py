@@ -1,0 +1,261 @@
+"""The privacy self-audit: the live instance checked against the privacy requirements (PRIV-15)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import ipaddress
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.audit import verify_chain
+from core.model import SipAccount
+from core.policy.retention import RetentionRules
+from core.store.uow import Store
+
+PURGE_MAX_AGE = dt.timedelta(hours=48)  # the retention job runs daily; two days allows one miss
+BUILT_IN_PROFILES = ("minimal", "named")
+_LOOPBACK_NAMES = ("localhost",)
+
+
+class AuditStatus(enum.StrEnum):
+    """The outcome of one check."""
+
+    PASS = "PASS"  # noqa: S105 (an outcome, not a password)
+    WARN = "WARN"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True)
+class AuditItem:
+    """One line of the self-audit: requirement id, what was checked, outcome, one-line detail."""
+
+    id: str
+    title: str
+    status: AuditStatus
+    detail: str
+
+
+@dataclass(frozen=True)
+class ListenerFacts:
+    """A configured SIP2 listener, as far as transport security goes."""
+
+    host: str
+    port: int
+    tls_cert: Path | None = None
+    allow_plaintext: bool = False
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    """A configured SIP2 field profile: its base and the extra fields it sends (PRIV-16)."""
+
+    base: str = "minimal"
+    extra_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditFacts:
+    """What the self-audit needs from the configuration (the core never reads it)."""
+
+    key_path: Path
+    listeners: tuple[ListenerFacts, ...] = ()
+    profiles: Mapping[str, ProfileFacts] = field(default_factory=lambda: MappingProxyType({}))
+    retention: RetentionRules | None = None  # None: retention is not configured
+    canary_path: Path | None = None
+    canary_public_key: Path | None = None  # the privacy officer's public key (PEM file)
+    canary_warn_days: int = 14
+    smtp_host: str | None = None
+    smtp_starttls: bool = True
+
+
+def _item(req: str, title: str, status: AuditStatus, detail: str) -> AuditItem:
+    return AuditItem(req, title, status, detail)
+
+
+P, W, F = AuditStatus.PASS, AuditStatus.WARN, AuditStatus.FAIL
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_key_file(facts: AuditFacts) -> AuditItem:
+    title = "store key file readable by its owner only"
+    try:
+        mode = stat.S_IMODE(facts.key_path.stat().st_mode)
+    except FileNotFoundError:
+        return _item("PRIV-08", title, F, f"{facts.key_path} does not exist")
+    if mode & 0o077:
+        return _item("PRIV-08", title, F, f"{facts.key_path} has mode {mode:04o}; run chmod 600")
+    return _item("PRIV-08", title, P, f"mode {mode:04o}")
+
+
+def check_listeners(facts: AuditFacts) -> AuditItem:
+    title = "TLS on every SIP2 listener reachable from the network"
+    problems: list[str] = []
+    for listener in facts.listeners:
+        where = f"{listener.host}:{listener.port}"
+        if listener.tls_cert is None:
+            if not is_loopback(listener.host):
+                problems.append(f"{where} is plain TCP")
+        elif not listener.tls_cert.is_file():
+            problems.append(f"{where} certificate {listener.tls_cert} is missing")
+    if problems:
+        return _item("PRIV-08", title, F, "; ".join(problems))
+    return _item("PRIV-08", title, P, f"{len(facts.listeners)} listener(s) checked")
+
+
+def check_retention(session: Session, now: dt.datetime, facts: AuditFacts) -> AuditItem:
+    title = "retention rules set and purge run in the last 48 hours"
+    if facts.retention is None:
+        return _item("PRIV-07", title, F, "no retention rules are configured")
+    try:
+        from core.privacy.purge import last_purge_at
+    except ImportError:
+        return _item("PRIV-07", title, F, "retention job not available")
+    last = last_purge_at(session)
+    if last is None:
+        return _item("PRIV-07", title, F, "no purge has run yet")
+    if now - last > PURGE_MAX_AGE:
+        return _item("PRIV-07", title, F, f"last purge {last:%Y-%m-%d %H:%M} UTC")
+    return _item("PRIV-07", title, P, f"last purge {last:%Y-%m-%d %H:%M} UTC")
+
+
+def check_canary(now: dt.datetime, facts: AuditFacts) -> AuditItem:
+    title = "warrant canary signed and fresh"
+    try:
+        from core.privacy.canary import canary_status
+    except ImportError:
+        return _item("PRIV-14", title, F, "canary check not available")
+    status = canary_status(facts.canary_path, facts.canary_public_key, now, facts.canary_warn_days)
+    until = "" if status.expires_at is None else f" until {status.expires_at:%Y-%m-%d}"
+    if status.state == "expiring":
+        return _item("PRIV-14", title, W, f"expiring{until}: the privacy officer must sign anew")
+    if status.state != "fresh":
+        problem = f": {status.problem}" if status.problem else ""
+        return _item("PRIV-14", title, F, f"{status.state}{problem}")
+    if facts.canary_public_key is None:
+        # Without a pinned key anyone able to write the file could publish a canary.
+        return _item("PRIV-14", title, W, f"fresh{until}, but privacy.canary_public_key is not set")
+    return _item("PRIV-14", title, P, f"fresh{until}")
+
+
+def check_audit_chain(session: Session) -> AuditItem:
+    title = "audit log hash chain intact"
+    report = verify_chain(session)
+    if report.first_broken is not None:
+        return _item("PRIV-15", title, F, f"broken at event {report.first_broken}: {report.reason}")
+    return _item("PRIV-15", title, P, f"{report.events} events verified")
+
+
+def check_terminal_profiles(session: Session, facts: AuditFacts) -> AuditItem:
+    title = "SIP2 terminals see only the minimal fields"
+    findings: list[str] = []
+    accounts = session.execute(
+        select(SipAccount.login, SipAccount.profile)
+        .where(SipAccount.enabled.is_(True))
+        .order_by(SipAccount.login)
+    ).all()
+    for login, profile in accounts:
+        custom = facts.profiles.get(profile)
+        if profile == "named":
+            findings.append(f"{login}: profile named (full names)")
+        elif custom is not None:
+            extra = list(custom.extra_fields)
+            if custom.base == "named":
+                extra.insert(0, "full names")
+            if extra:
+                findings.append(f"{login}: profile {profile} sends {', '.join(extra)}")
+        elif profile not in BUILT_IN_PROFILES:
+            findings.append(f"{login}: unknown profile {profile}")
+    if findings:
+        return _item("PRIV-16", title, W, "; ".join(findings))
+    return _item("PRIV-16", title, P, f"{len(accounts)} terminal(s) on minimal profiles")
+
+
+def check_training(session: Session, now: dt.datetime) -> AuditItem:
+    title = "staff acknowledged the current privacy training"
+    try:
+        from core.privacy.training import staff_needing_training
+    except ImportError:
+        return _item("PRIV-15", title, W, "training check not available")
+    names = staff_needing_training(session, now)
+    if names:
+        return _item("PRIV-15", title, W, "not acknowledged: " + ", ".join(sorted(names)))
+    return _item("PRIV-15", title, P, "all active staff acknowledged")
+
+
+def check_policy(session: Session, now: dt.datetime) -> AuditItem:
+    title = "a privacy policy is published"
+    try:
+        from core.privacy.policy import current_policy
+    except ImportError:
+        return _item("PRIV-01", title, W, "policy check not available")
+    policy = current_policy(session, now)
+    if policy is None:
+        return _item("PRIV-01", title, F, "no policy version in force")
+    return _item("PRIV-01", title, P, f"version {policy.version} in force")
+
+
+def check_notice_transport(facts: AuditFacts) -> AuditItem:
+    title = "notices sent over an encrypted connection"
+    host = facts.smtp_host
+    if host is None:
+        return _item("PRIV-10", title, P, "no mail server: notices go to the print queue")
+    if not facts.smtp_starttls and not is_loopback(host):
+        return _item("PRIV-10", title, F, f"STARTTLS is off for the remote mail server {host}")
+    if not facts.smtp_starttls:
+        return _item("PRIV-10", title, P, "STARTTLS off for a relay on this machine")
+    return _item("PRIV-10", title, P, "STARTTLS required")
+
+
+def _store_unavailable(reason: str) -> list[AuditItem]:
+    detail = f"store not opened: {reason}"
+    return [
+        _item("PRIV-07", "retention rules set and purge run in the last 48 hours", F, detail),
+        _item("PRIV-15", "audit log hash chain intact", F, detail),
+        _item("PRIV-16", "SIP2 terminals see only the minimal fields", F, detail),
+        _item("PRIV-15", "staff acknowledged the current privacy training", F, detail),
+        _item("PRIV-01", "a privacy policy is published", F, detail),
+    ]
+
+
+def run_self_audit(
+    store: Store | None, now: dt.datetime, facts: AuditFacts, *, store_error: str = ""
+) -> list[AuditItem]:
+    """Run every check; with no store (it could not be opened) its checks fail with the reason."""
+    items = [check_key_file(facts), check_listeners(facts)]
+    if store is None:
+        items.extend(_store_unavailable(store_error or "unknown reason"))
+    else:
+        with store.read() as uow:
+            session = uow.session
+            items.extend(
+                [
+                    check_retention(session, now, facts),
+                    check_audit_chain(session),
+                    check_terminal_profiles(session, facts),
+                    check_training(session, now),
+                    check_policy(session, now),
+                ]
+            )
+    items.append(check_canary(now, facts))
+    items.append(check_notice_transport(facts))
+    return items
+
+
+def any_failed(items: list[AuditItem]) -> bool:
+    return any(item.status is AuditStatus.FAIL for item in items)
