@@ -12,6 +12,8 @@ from typing import TextIO
 
 from config.bootstrap import build_store
 from config.settings import Settings, load_settings
+from core.services.accounts import authenticate_staff
+from core.services.actors import Actor
 from core.store.uow import Store
 
 EXIT_OK = 0
@@ -54,6 +56,13 @@ class Context:
 
     def err(self, text: str) -> None:
         print(f"reticent: {text}", file=self.stderr)
+
+    def staff(self, store: Store, username: str) -> Actor | None:
+        """The staff member acting; the password is the next line of standard input (PRIV-05)."""
+        actor = authenticate_staff(store, self.clock(), username, self.read_secret())
+        if actor is None:
+            self.err("staff user name or password not accepted")
+        return actor
 
     def read_secret(self) -> str:
         """One line from standard input (passwords never come from arguments: `ps` shows those)."""

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from config.cli._context import EXIT_OK, EXIT_REFUSED, EXIT_SETUP, Context
 from core.privacy import consents, export, inventory, policy, training
-from core.services.accounts import authenticate_staff
 from core.services.actors import Actor, local_admin
 
 
@@ -104,12 +103,10 @@ def cmd_consent_show(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_export_patron(ctx: Context, args: argparse.Namespace) -> int:
-    password = ctx.read_secret()
     with ctx.store() as store:
         # PRIV-05: exports belong to the privacy officer, so the command runs as a staff user.
-        officer = authenticate_staff(store, ctx.clock(), args.as_user, password)
+        officer = ctx.staff(store, args.as_user)
         if officer is None:
-            ctx.err("staff user name or password not accepted")
             return EXIT_REFUSED
         with store.write() as uow:
             result = export.export_patron(uow, officer, ctx.clock(), args.barcode)

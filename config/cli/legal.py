@@ -12,22 +12,11 @@ from config.cli._context import EXIT_OK, EXIT_REFUSED, EXIT_SETUP, Context
 from core.model.legal import Instrument
 from core.privacy import breach, canary, legal
 from core.privacy.sharing import DATA_CLASSES
-from core.services.accounts import authenticate_staff
-from core.services.actors import Actor
-from core.store.uow import Store
 
 CANARY_NAME = "canary.json"
 
 
 # --- shared helpers -------------------------------------------------------------------------
-
-
-def _staff(ctx: Context, store: Store, username: str) -> Actor | None:
-    """The staff member acting; the password is the first line of standard input (PRIV-05)."""
-    actor = authenticate_staff(store, ctx.clock(), username, ctx.read_secret())
-    if actor is None:
-        ctx.err("staff user name or password not accepted")
-    return actor
 
 
 def _passphrase(ctx: Context) -> str:
@@ -78,7 +67,7 @@ def _show_request(ctx: Context, r: legal.LegalRequestView, *, patrons: bool) -> 
 
 def cmd_record(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.store() as store:
-        actor = _staff(ctx, store, args.as_user)
+        actor = ctx.staff(store, args.as_user)
         if actor is None:
             return EXIT_REFUSED
         with store.write() as uow:
@@ -100,7 +89,7 @@ def cmd_record(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.store() as store:
-        actor = _staff(ctx, store, args.as_user)
+        actor = ctx.staff(store, args.as_user)
         if actor is None:
             return EXIT_REFUSED
         with store.write() as uow:  # write: the listing is audited (PRIV-05)
@@ -117,7 +106,7 @@ def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_review(ctx: Context, args: argparse.Namespace) -> int:
     decision: legal.Decision = "approve" if args.approve else "reject"
     with ctx.store() as store:
-        actor = _staff(ctx, store, args.as_user)
+        actor = ctx.staff(store, args.as_user)
         if actor is None:
             return EXIT_REFUSED
         with store.write() as uow:
@@ -143,7 +132,7 @@ def cmd_disclose(ctx: Context, args: argparse.Namespace) -> int:
         ctx.err(f"{out} already exists; refusing to overwrite it")
         return EXIT_SETUP
     with ctx.store() as store:
-        actor = _staff(ctx, store, args.as_user)
+        actor = ctx.staff(store, args.as_user)
         if actor is None:
             return EXIT_REFUSED
         passphrase = _passphrase(ctx)
@@ -168,7 +157,7 @@ def cmd_disclose(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_close(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.store() as store:
-        actor = _staff(ctx, store, args.as_user)
+        actor = ctx.staff(store, args.as_user)
         if actor is None:
             return EXIT_REFUSED
         with store.write() as uow:
@@ -179,7 +168,7 @@ def cmd_close(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_delete(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.store() as store:
-        actor = _staff(ctx, store, args.as_user)
+        actor = ctx.staff(store, args.as_user)
         if actor is None:
             return EXIT_REFUSED
         with store.write() as uow:
@@ -295,7 +284,7 @@ def cmd_breach_report(ctx: Context, args: argparse.Namespace) -> int:
     start = _moment(ctx, args.start, end_of_day=False)
     end = _moment(ctx, args.end, end_of_day=True)
     with ctx.store() as store:
-        actor = _staff(ctx, store, args.as_user)
+        actor = ctx.staff(store, args.as_user)
         if actor is None:
             return EXIT_REFUSED
         with store.write() as uow:  # write: the report is audited (counts only)

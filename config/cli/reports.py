@@ -21,7 +21,6 @@ from core.privacy.selfaudit import (
     any_failed,
     run_self_audit,
 )
-from core.services.accounts import authenticate_staff
 from core.services.actors import Actor, local_admin
 
 PRINT_QUEUE_NAME = "print-queue.txt"
@@ -92,9 +91,8 @@ def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.store() as store:
         actor: Actor = local_admin(ctx.settings.circulation.branches[0])
         if args.as_user is not None:
-            staff = authenticate_staff(store, ctx.clock(), args.as_user, ctx.read_secret())
+            staff = ctx.staff(store, args.as_user)
             if staff is None:
-                ctx.err("wrong user name or password")
                 return EXIT_REFUSED
             actor = staff
         with store.write() as uow:  # write: every report is audited (PRIV-05)

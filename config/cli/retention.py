@@ -3,7 +3,148 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from config.bootstrap import store_options
+from config.cli._context import EXIT_OK, EXIT_SETUP, Context
+from config.settings import Settings
+from config.settings_retention import RetentionSettings
+from core.errors import StoreError
+from core.policy.retention import RetentionRules
+from core.privacy.backup import backup, restore
+from core.privacy.purge import BACKUP_DIR_NAME, MAX_BATCH_SIZE, purge, run_retention
+from core.privacy.rekey import rekey
+from core.security.keys import load_key
+from core.services.actors import Actor, local_admin
+
+HOURS_PER_DAY = 24
+
+
+def retention_rules(section: RetentionSettings) -> RetentionRules:
+    """The `[retention]` section as the core's value type (the core never reads config)."""
+    if not 1 <= section.batch_size <= MAX_BATCH_SIZE:
+        raise ValueError(f"retention.batch_size must be between 1 and {MAX_BATCH_SIZE}")
+    if not 0 <= section.daily_hour < HOURS_PER_DAY:
+        raise ValueError("retention.daily_hour must be between 0 and 23")
+    return RetentionRules(
+        reading_history_inactive_years=section.reading_history_inactive_years,
+        settled_fee_days=section.settled_fee_days,
+        sent_notice_days=section.sent_notice_days,
+        expired_patron_years=section.expired_patron_years,
+        inactive_patron_years=section.inactive_patron_years,
+        audit_event_years=section.audit_event_years,
+    )
+
+
+def backup_folder(settings: Settings) -> Path:
+    """`retention.backup_dir`, or `backups` in the data folder."""
+    return settings.retention.backup_dir or settings.data_dir / BACKUP_DIR_NAME
+
+
+def _admin(ctx: Context) -> Actor:
+    return local_admin(ctx.settings.circulation.branches[0])
+
+
+def _embedded_only(settings: Settings) -> None:
+    if settings.store.url is not None:
+        raise StoreError("backup, restore and rekey work on the embedded SQLCipher store only")
+
+
+def cmd_purge(ctx: Context, args: argparse.Namespace) -> int:
+    settings = ctx.settings
+    rules = retention_rules(settings.retention)
+    batch = settings.retention.batch_size
+    with ctx.store() as store:
+        if args.dry_run:
+            report = purge(
+                store, ctx.clock(), rules, dry_run=True, batch_size=batch, actor=_admin(ctx)
+            )
+        else:
+            report = run_retention(
+                store,
+                ctx.clock(),
+                rules,
+                backup_dir=backup_folder(settings),
+                batch_size=batch,
+                actor=_admin(ctx),
+            )
+    ctx.out(report.text())  # counts only: a purge report never names anyone (PRIV-07)
+    return EXIT_OK
+
+
+def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
+    settings = ctx.settings
+    _embedded_only(settings)
+    now = ctx.clock()
+    if args.file is not None:
+        target = Path(args.file)
+    else:
+        folder = backup_folder(settings)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = folder / f"reticent-{now:%Y%m%dT%H%M%SZ}.db"
+    if not target.parent.is_dir():
+        ctx.err(f"no folder {target.parent}")
+        return EXIT_SETUP
+    key = load_key(settings.key_path)
+    with ctx.store() as store:
+        report = backup(store, key, target, now=now, actor=_admin(ctx))
+    ctx.out(f"backup written to {report.path} ({report.size_bytes} bytes, encrypted)")
+    return EXIT_OK
+
+
+def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
+    settings = ctx.settings
+    _embedded_only(settings)
+    rules = retention_rules(settings.retention)
+    backup_key = load_key(Path(args.backup_key_file)) if args.backup_key_file else None
+    report = restore(
+        store_options(settings),
+        Path(args.file),
+        rules,
+        ctx.clock(),
+        backup_key=backup_key,
+        batch_size=settings.retention.batch_size,
+        actor=_admin(ctx),
+    )
+    ctx.out(report.text())
+    return EXIT_OK
+
+
+def cmd_rekey(ctx: Context, args: argparse.Namespace) -> int:
+    settings = ctx.settings
+    _embedded_only(settings)
+    report = rekey(settings.database_path, settings.key_path, now=ctx.clock(), actor=_admin(ctx))
+    state = "completed an interrupted rotation" if report.resumed else "rotated the store key"
+    ctx.out(f"{state}; new key in {report.key_file} (mode 0600)")
+    ctx.out(
+        "backups made before now open only with the previous key: "
+        "restore them with --backup-key-file, or let them expire"
+    )
+    return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this topic's subcommands."""
+    p = sub.add_parser("purge", help="apply the retention rules now (PRIV-07)")
+    p.add_argument(
+        "--dry-run", action="store_true", help="only count what would be removed; names nobody"
+    )
+    p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("backup", help="write an encrypted backup (safe while the server runs)")
+    p.add_argument("file", nargs="?", help="target file (default: a dated file in backup_dir)")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore",
+        help="replace the database with a backup, replaying the purge ledger (server stopped)",
+    )
+    p.add_argument("file", help="the backup file")
+    p.add_argument(
+        "--backup-key-file",
+        help="key file the backup was made with, if the store was rekeyed since",
+    )
+    p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("rekey", help="rotate the database key (server stopped)")
+    p.set_defaults(func=cmd_rekey)
