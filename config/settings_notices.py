@@ -34,6 +34,14 @@ class NoticesSettings:
     template_fee: str = DEFAULT_FEE
     report_k: int = 5
 
+    EXAMPLES: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "smtp_host": "mail.example.org",
+            "smtp_user": "reticent",
+            "smtp_password_file": "/etc/reticent/smtp-password",
+            "print_queue": "/var/lib/reticent/print-queue.txt",
+        }
+    )
     COMMENTS: ClassVar[Mapping[str, str]] = MappingProxyType(
         {
             "smtp_host": "Mail server for e-mail notices; leave out to print every notice.",

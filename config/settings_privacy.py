@@ -18,6 +18,9 @@ class PrivacySettings:
     canary_warn_days: int = 14
     two_person_review: bool = False
 
+    EXAMPLES: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {"canary_file": "canary.json", "canary_public_key": "canary.pub"}
+    )
     COMMENTS: ClassVar[Mapping[str, str]] = MappingProxyType(
         {
             "canary_file": (

@@ -121,7 +121,14 @@ def _generic(title: str, instance: DataclassInstance) -> str:
     """A flat section rendered from its dataclass: docstring as heading, `COMMENTS` per key."""
     comments: Mapping[str, str] = getattr(instance, "COMMENTS", {})
     doc = (type(instance).__doc__ or "").strip().splitlines()[0]
-    return _section(title, doc, _settings_of(instance, comments))
+    lines = _settings_of(instance, comments)
+    # Settings that are off by default are shown as examples (`EXAMPLES`), so they can be found.
+    examples: Mapping[str, str] = getattr(instance, "EXAMPLES", {})
+    for f in dataclasses.fields(instance):
+        if getattr(instance, f.name) is None:
+            lines.extend(f"# {line}" for line in comments.get(f.name, "").splitlines())
+            lines.append(f"#{f.name} = {_value(examples.get(f.name, f'/etc/reticent/{f.name}'))}")
+    return _section(title, doc, lines)
 
 
 def _section(title: str, comment: str, lines: list[str]) -> str:
