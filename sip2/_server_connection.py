@@ -60,6 +60,11 @@ class ServerState:
     open: set[Conversation] = field(default_factory=set)
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
+    def __post_init__(self) -> None:
+        # Group commit goes through the store the handlers write to (see DatabaseExecutor).
+        if self.database.store is None:
+            self.database.bind(self.handlers.ctx.store)
+
     def drain(self) -> None:
         """Shutdown: idle connections close now, busy ones after their answer is written."""
         self.draining = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import DomainError
@@ -39,14 +39,25 @@ from core.store.uow import UnitOfWork
 
 CHECKOUT_HISTORY = "checkout_history"  # the consent kind that keeps reading history (PRIV-02/03)
 
+# Statements of every checkout and checkin, built once (see core/services/_queries.py).
+_LOAN_OF_ITEM = select(Loan).where(Loan.item_id == bindparam("item_id"))
+_HOLDS_ON_RECORD = select(func.count(Hold.id)).where(Hold.record_id == bindparam("record_id"))
+_TRAPPED_FOR_ITEM = select(Hold).where(Hold.trapped_item_id == bindparam("item_id"))
+_LOANS_OF_MEDIA_TYPE = (
+    select(func.count(Loan.id))
+    .join(Item, Item.id == Loan.item_id)
+    .where(Loan.patron_id == bindparam("patron_id"), Item.media_type == bindparam("media_type"))
+)
+
 
 def _loans_of_media_type(session: Session, patron_id: int, media_type: str) -> int:
-    count = session.scalar(
-        select(func.count(Loan.id))
-        .join(Item, Item.id == Loan.item_id)
-        .where(Loan.patron_id == patron_id, Item.media_type == media_type)
-    )
+    count = session.scalar(_LOANS_OF_MEDIA_TYPE, {"patron_id": patron_id, "media_type": media_type})
     return int(count or 0)
+
+
+def _holds_on_record(session: Session, record_id: int) -> int:
+    """Holds of any status on a title: when there are none, the hold queries can be skipped."""
+    return int(session.scalar(_HOLDS_ON_RECORD, {"record_id": record_id}) or 0)
 
 
 def _count(
@@ -82,7 +93,7 @@ def checkout(
     session, rules = uow.session, uow.env.rules
     patron = patron_by_barcode(session, patron_barcode)
     item = item_by_barcode(session, item_barcode)
-    loan = session.scalars(select(Loan).where(Loan.item_id == item.id)).one_or_none()
+    loan = session.scalars(_LOAN_OF_ITEM, {"item_id": item.id}).one_or_none()
     if loan is not None:
         if loan.patron_id != patron.id:
             raise DomainError(Reason.ITEM_NOT_AVAILABLE)
@@ -93,7 +104,13 @@ def checkout(
 
     blocks = frozenset() if ignore_blocks else patron_blocks(uow, patron, now)
     rule = rules.rule_for(patron.category, item.media_type)
-    trapped = session.scalars(select(Hold).where(Hold.trapped_item_id == item.id)).one_or_none()
+    # Most titles have no holds at all: one count then spares the three hold queries below.
+    any_holds = _holds_on_record(session, item.record_id) > 0
+    trapped = (
+        session.scalars(_TRAPPED_FOR_ITEM, {"item_id": item.id}).one_or_none()
+        if any_holds
+        else None
+    )
     hold_for_other = trapped is not None and trapped.patron_id != patron.id
     status = item.status
     if trapped is not None and not hold_for_other and status == ItemStatus.IN_TRANSIT:
@@ -113,13 +130,17 @@ def checkout(
         raise DomainError(refusal)
 
     # The patron's own hold on this title (trapped or still waiting) is filled by the loan.
-    own_hold = session.scalars(
-        select(Hold)
-        .where(Hold.patron_id == patron.id, Hold.record_id == item.record_id)
-        .where((Hold.trapped_item_id == item.id) | (Hold.trapped_item_id.is_(None)))
-        .order_by(Hold.placed_at, Hold.id)
-        .limit(1)
-    ).one_or_none()
+    own_hold = (
+        session.scalars(
+            select(Hold)
+            .where(Hold.patron_id == patron.id, Hold.record_id == item.record_id)
+            .where((Hold.trapped_item_id == item.id) | (Hold.trapped_item_id.is_(None)))
+            .order_by(Hold.placed_at, Hold.id)
+            .limit(1)
+        ).one_or_none()
+        if any_holds
+        else None
+    )
     if own_hold is not None:
         session.delete(own_hold)
 
@@ -139,7 +160,8 @@ def checkout(
     touch_patron(patron, now, uow)
     _count(uow, now, actor.branch, item, patron, "checkout")
     session.flush()
-    return CheckoutResult(item=item_view(session, item, due_at=due), due_at=due, renewed=False)
+    view = item_view(session, item, due_at=due, hold_queue=None if any_holds else 0)
+    return CheckoutResult(item=view, due_at=due, renewed=False)
 
 
 def _trap_hold(uow: UnitOfWork, actor: Actor, now: dt.datetime, item: Item) -> Hold | None:
@@ -195,7 +217,7 @@ def checkin(uow: UnitOfWork, actor: Actor, now: dt.datetime, item_barcode: str) 
     actor.require(Permission.CIRCULATE)
     session, rules = uow.session, uow.env.rules
     item = item_by_barcode(session, item_barcode)
-    loan = session.scalars(select(Loan).where(Loan.item_id == item.id)).one_or_none()
+    loan = session.scalars(_LOAN_OF_ITEM, {"item_id": item.id}).one_or_none()
     fine = 0
     if loan is not None:
         patron = session.get_one(Patron, loan.patron_id)
@@ -230,10 +252,16 @@ def checkin(uow: UnitOfWork, actor: Actor, now: dt.datetime, item_barcode: str) 
         _count(uow, now, actor.branch, item, patron, "checkin")
 
     destination: str | None = None
-    trapped = session.scalars(select(Hold).where(Hold.trapped_item_id == item.id)).one_or_none()
+    # Most titles have no holds at all: one count then spares the two hold queries below.
+    any_holds = _holds_on_record(session, item.record_id) > 0
+    trapped = (
+        session.scalars(_TRAPPED_FOR_ITEM, {"item_id": item.id}).one_or_none()
+        if any_holds
+        else None
+    )
     if trapped is not None:
         _place_trapped(uow, actor, now, item, trapped)  # arrived (or returned again) for its hold
-    else:
+    elif any_holds:
         trapped = _trap_hold(uow, actor, now, item)
     if trapped is not None:
         if trapped.status == HoldStatus.IN_TRANSIT.value:
@@ -247,7 +275,7 @@ def checkin(uow: UnitOfWork, actor: Actor, now: dt.datetime, item_barcode: str) 
         item.status_changed_at = now
     session.flush()
     return CheckinResult(
-        item=item_view(session, item),
+        item=item_view(session, item, hold_queue=None if any_holds else 0),
         was_on_loan=loan is not None,
         fine=fine,
         hold_trapped=trapped is not None,
@@ -306,7 +334,7 @@ def renew(
     actor.require(Permission.CIRCULATE)
     session = uow.session
     item = item_by_barcode(session, item_barcode)
-    loan = session.scalars(select(Loan).where(Loan.item_id == item.id)).one_or_none()
+    loan = session.scalars(_LOAN_OF_ITEM, {"item_id": item.id}).one_or_none()
     if loan is None:
         raise DomainError(Reason.ITEM_NOT_ON_LOAN)
     if patron_barcode is not None:
@@ -348,7 +376,7 @@ def cancel_checkout(
     session = uow.session
     patron = patron_by_barcode(session, patron_barcode)
     item = item_by_barcode(session, item_barcode)
-    loan = session.scalars(select(Loan).where(Loan.item_id == item.id)).one_or_none()
+    loan = session.scalars(_LOAN_OF_ITEM, {"item_id": item.id}).one_or_none()
     if loan is None:
         raise DomainError(Reason.ITEM_NOT_ON_LOAN)
     if loan.patron_id != patron.id:

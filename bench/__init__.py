@@ -1,0 +1,1 @@
+"""Benchmark scripts that print figures (never pass/fail); results go into docs/performance.md."""
