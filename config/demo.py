@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from config.settings import Settings
 from core.imports import ItemRow, PatronRow, import_items, import_patrons
 from core.policy.calendar import local_date
+from core.privacy.policy import publish_policy
+from core.privacy.training import acknowledge_training
 from core.services.accounts import add_sip_account, add_staff
 from core.services.actors import local_admin
 from core.store.uow import Store
@@ -22,6 +24,13 @@ DEMO_STAFF = (
 )
 DEMO_TERMINAL = ("kiosk1", "kiosk-demo")
 DEMO_PIN = "1234"
+DEMO_POLICY = """Privacy policy of the demo library (version demo-1).
+
+We keep only what lending needs: your card number, name, category, card expiry and, if you
+give them, an e-mail address or phone number for notices. We do not keep a list of what you
+borrowed unless you ask us to. Loans are forgotten when you return the item. You can see
+everything we hold about you, and withdraw any consent, at the desk.
+"""
 DEMO_PATRONS_WITH_PIN = 10  # argon2 costs ~0.1 s a PIN: the rest of the demo patrons have none
 RECORDS = 300
 PATRONS = 200
@@ -161,6 +170,10 @@ def load_demo(store: Store, settings: Settings, now: dt.datetime) -> list[str]:
         patrons = import_patrons(uow, admin, now, demo_patrons(rng, today))
         for user, role, password_hash in staff_hashes:
             add_staff(uow, admin, now, user, role, password_hash)
+        # PRIV-01/PRIV-15: a published policy, acknowledged by the demo staff (their training).
+        publish_policy(uow, admin, now, DEMO_POLICY, "demo-1", today)
+        for user, _, _ in staff_hashes:
+            acknowledge_training(uow, admin, now, user)
         add_sip_account(
             uow,
             admin,
@@ -173,7 +186,7 @@ def load_demo(store: Store, settings: Settings, now: dt.datetime) -> list[str]:
     return [
         f"demo data: {items.items_created} items on {items.records_created} records, "
         f"{patrons.patrons_created} patrons",
-        f"demo patrons 20000000-20000009 have PIN {DEMO_PIN}; items are 30000000 upwards",
+        f"demo patrons 20000000-20000009 have PIN {DEMO_PIN}; items are 300000000 upwards",
         "demo staff (user / password): " + ", ".join(f"{u} / {p}" for u, _, p in DEMO_STAFF),
         f"demo SIP2 terminal: login {DEMO_TERMINAL[0]}, password {DEMO_TERMINAL[1]}",
     ]
