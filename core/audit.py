@@ -8,12 +8,14 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.model import AuditEvent
+from core.model.retention import AuditCheckpoint
 
 GENESIS_HASH = "0" * 64
+CHECKPOINT_ROW = 1  # one checkpoint row, moved forward by each audit retention batch
 
 DetailValue = str | int | bool | None
 
@@ -52,7 +54,12 @@ def append_event(
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()
-    prev_id, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS_HASH)
+    if last is not None:
+        prev_id, prev_hash = last[0], last[1]
+    else:
+        # Retention may have removed every event: the chain continues from the checkpoint.
+        checkpoint = latest_checkpoint(session)
+        prev_id, prev_hash = checkpoint if checkpoint is not None else (0, GENESIS_HASH)
     text = json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"))
     event = AuditEvent(
         id=prev_id + 1,
@@ -78,10 +85,15 @@ class ChainReport:
     reason: str = ""
 
 
-def verify_events(events: Iterable[AuditEvent], start_hash: str = GENESIS_HASH) -> ChainReport:
-    """Recompute every link; name the first event whose content or link does not match."""
+def verify_events(
+    events: Iterable[AuditEvent], start_hash: str = GENESIS_HASH, *, first_id: int | None = None
+) -> ChainReport:
+    """Recompute every link; name the first event whose content or link does not match.
+
+    `first_id`, when given, is the id the first event must have (the one after a checkpoint).
+    """
     expected_prev = start_hash
-    expected_id: int | None = None
+    expected_id: int | None = first_id
     count = 0
     for event in events:
         count += 1
@@ -105,9 +117,54 @@ def verify_events(events: Iterable[AuditEvent], start_hash: str = GENESIS_HASH) 
     return ChainReport(count, None)
 
 
+def latest_checkpoint(session: Session) -> tuple[int, str] | None:
+    """The id and hash of the last event retention removed, or None if none ever was."""
+    row = session.execute(
+        select(AuditCheckpoint.last_event_id, AuditCheckpoint.last_hash)
+        .order_by(AuditCheckpoint.last_event_id.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def verify_chain(session: Session) -> ChainReport:
-    """Verify the whole audit log in id order, streaming it."""
-    events = session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
+    """Verify the audit log in id order, streaming it, from the retention checkpoint if any.
+
+    Events older than the audit retention are removed (PRIV-07); the checkpoint keeps the hash of
+    the last one removed, so the remaining chain still proves it was not edited (PRIV-15).
+    """
+    checkpoint = latest_checkpoint(session)
+    query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
+    if checkpoint is None:
+        return verify_events(session.scalars(query))
+    last_id, last_hash = checkpoint
+    events = session.scalars(query.where(AuditEvent.id > last_id))
+    return verify_events(events, last_hash, first_id=last_id + 1)
+
+
+def remove_events_through(session: Session, last_event_id: int, *, now: dt.datetime) -> int:
+    """Delete events up to and including `last_event_id`, moving the checkpoint to it.
+
+    Call inside a write transaction; the deletion and the checkpoint commit together, so the
+    chain verifies at every moment. Returns how many events were removed.
+    """
+    last_hash = session.scalar(select(AuditEvent.hash).where(AuditEvent.id == last_event_id))
+    if last_hash is None:
+        return 0
+    removed = session.scalar(
+        select(func.count(AuditEvent.id)).where(AuditEvent.id <= last_event_id)
     )
-    return verify_events(events)
+    session.execute(delete(AuditEvent).where(AuditEvent.id <= last_event_id))
+    existing = session.get(AuditCheckpoint, CHECKPOINT_ROW)
+    if existing is None:
+        session.add(
+            AuditCheckpoint(
+                id=CHECKPOINT_ROW, last_event_id=last_event_id, last_hash=last_hash, at=now
+            )
+        )
+    else:
+        existing.last_event_id = last_event_id
+        existing.last_hash = last_hash
+        existing.at = now
+    session.flush()
+    return int(removed or 0)

@@ -117,8 +117,8 @@ def cmd_rekey(ctx: Context, args: argparse.Namespace) -> int:
     state = "completed an interrupted rotation" if report.resumed else "rotated the store key"
     ctx.out(f"{state}; new key in {report.key_file} (mode 0600)")
     ctx.out(
-        "backups made before now open only with the previous key: "
-        "restore them with --backup-key-file, or let them expire"
+        "backups made before now open only with the previous key, which is now removed: "
+        "make a new backup (`reticent backup`)"
     )
     return EXIT_OK
 

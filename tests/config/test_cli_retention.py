@@ -1,0 +1,106 @@
+"""`reticent purge`, `backup`, `restore` and `rekey` on a real instance (PRIV-07, PRIV-08)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from config.bootstrap import build_store
+from config.cli import main
+from config.cli._context import Context
+from config.cli.retention import retention_rules
+from config.settings import load_settings
+from config.settings_retention import RetentionSettings
+from core.model import Patron
+from core.policy.retention import RetentionRules
+from tests.conftest import NOW, add_patron
+
+
+def run(config: Path | None, *argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    ctx = Context(config_path=config, environ={}, stdout=out, stderr=err, clock=lambda: NOW)
+    code = main(list(argv), ctx=ctx)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Path:
+    data = tmp_path / "inst"
+    assert run(None, "init", "--data-dir", str(data))[0] == 0
+    return data / "reticent.toml"  # nothing here hashes a secret: default argon2 costs are fine
+
+
+def add(config: Path, barcode: str, given: str, expires_on: dt.date) -> None:
+    store = build_store(load_settings(config, {}))
+    try:
+        add_patron(store, barcode, given=given, expires_on=expires_on)
+    finally:
+        store.close()
+
+
+def barcodes(config: Path) -> list[str]:
+    store = build_store(load_settings(config, {}))
+    try:
+        with store.read() as uow:
+            return sorted(uow.session.scalars(select(Patron.barcode)))
+    finally:
+        store.close()
+
+
+def test_settings_convert_to_rules_and_bad_values_are_refused() -> None:
+    assert retention_rules(RetentionSettings()) == RetentionRules()
+    assert retention_rules(RetentionSettings(sent_notice_days=7)).sent_notice_days == 7
+    with pytest.raises(ValueError, match="batch_size"):
+        retention_rules(RetentionSettings(batch_size=0))
+    with pytest.raises(ValueError, match="daily_hour"):
+        retention_rules(RetentionSettings(daily_hour=24))
+
+
+def test_purge_dry_run_counts_names_nobody_then_purge_removes(instance: Path) -> None:
+    add(instance, "CLI-SECRET-1", "Wilhelmina-Cli-Marker", dt.date(2022, 1, 1))
+    add(instance, "CLI-KEPT-1", "Kept", dt.date(2030, 1, 1))
+    code, out, _ = run(instance, "purge", "--dry-run")
+    assert code == 0 and "expired or inactive patrons: 1" in out and "would remove" in out
+    for secret in ("CLI-SECRET-1", "Wilhelmina", "CLI-KEPT-1", "Kept"):
+        assert secret not in out
+    assert barcodes(instance) == ["CLI-KEPT-1", "CLI-SECRET-1"]
+    code, out, _ = run(instance, "purge")
+    assert code == 0 and "expired or inactive patrons: 1" in out and "CLI-SECRET-1" not in out
+    assert barcodes(instance) == ["CLI-KEPT-1"]
+
+
+def test_backup_restore_and_rekey(instance: Path) -> None:
+    data = instance.parent
+    add(instance, "GONE", "Gone", dt.date(2022, 1, 1))
+    code, out, _ = run(instance, "backup")
+    assert code == 0 and "encrypted" in out
+    [made] = list((data / "backups").iterdir())
+    assert made.stat().st_mode & 0o777 == 0o600
+    assert run(instance, "purge")[0] == 0
+
+    code, out, err = run(instance, "restore", str(made))
+    assert code == 0, err
+    assert "removed again: 1" in out and "GONE" not in out
+    assert barcodes(instance) == []
+
+    code, out, _ = run(instance, "rekey")
+    assert code == 0 and "rotated" in out
+    assert not (data / "reticent.key.old").exists()
+    code, _, err = run(instance, "restore", str(made))
+    assert code == 1 and "does not open" in err
+    assert barcodes(instance) == []
+
+
+def test_backup_refuses_to_overwrite_and_restore_a_missing_file(
+    instance: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "b.db"
+    assert run(instance, "backup", str(target))[0] == 0
+    code, _, err = run(instance, "backup", str(target))
+    assert code == 1 and "already exists" in err
+    code, _, err = run(instance, "restore", str(tmp_path / "missing.db"))
+    assert code == 1 and "no backup" in err
