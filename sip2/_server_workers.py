@@ -119,6 +119,11 @@ class DatabaseExecutor(_ThreadLane):
         assert job.result is not None
         return job.result.unwrap()
 
+    async def run_alone(self, fn: Callable[[*Ts], T], *args: *Ts) -> T:
+        """Run ``fn(*args)`` on the database lane outside any batch, for work that commits in
+        steps of its own (the daily retention job); it waits its turn like any call."""
+        return await super().run(fn, *args)
+
     @staticmethod
     async def _woken(job: _Job[T]) -> None:
         await job.wake.wait()

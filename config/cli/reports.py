@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import stat
 
 from config.bootstrap import build_store
 from config.cli._context import EXIT_OK, EXIT_REFUSED, Context
-from config.cli.retention import retention_rules
+from config.privacy_wiring import notice_options, notice_transport, retention_rules
 from config.settings import Settings
 from core.errors import StoreError
-from core.privacy.notices import MailAndPrint, NoticeOptions, SmtpOptions, send_notices
+from core.privacy.notices import send_notices
 from core.privacy.reports import REPORT_NAMES, Report, run_report
 from core.privacy.selfaudit import (
     AuditFacts,
@@ -23,45 +22,12 @@ from core.privacy.selfaudit import (
 )
 from core.services.actors import Actor, local_admin
 
-PRINT_QUEUE_NAME = "print-queue.txt"
 CANARY_NAME = "canary.json"
-
-
-def _smtp_password(settings: Settings) -> str | None:
-    path = settings.notices.smtp_password_file
-    if path is None:
-        return None
-    # PRIV-08: like the store key, the mail password file must be readable by its owner only.
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise StoreError(f"{path} has mode {mode:04o}; run chmod 600 {path}")
-    return path.read_text(encoding="utf-8").strip()
-
-
-def notice_transport(settings: Settings) -> MailAndPrint:
-    """The delivery the [notices] section describes."""
-    notices = settings.notices
-    smtp = None
-    if notices.smtp_host is not None:
-        smtp = SmtpOptions(
-            host=notices.smtp_host,
-            port=notices.smtp_port,
-            starttls=notices.starttls,
-            user=notices.smtp_user,
-            password=_smtp_password(settings),
-            sender=notices.sender,
-        )
-    return MailAndPrint(smtp, notices.print_queue or settings.data_dir / PRINT_QUEUE_NAME)
 
 
 def cmd_notices_send(ctx: Context, args: argparse.Namespace) -> int:
     settings = ctx.settings
-    options = NoticeOptions(
-        library=settings.library.name,
-        contact=settings.library.contact,
-        templates=settings.notices.templates(),
-        dry_run=args.dry_run,
-    )
+    options = notice_options(settings, dry_run=args.dry_run)
     transport = notice_transport(settings)
     with ctx.store() as store:
         report = send_notices(store, ctx.clock(), options, transport)

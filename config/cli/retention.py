@@ -7,38 +7,14 @@ from pathlib import Path
 
 from config.bootstrap import store_options
 from config.cli._context import EXIT_OK, EXIT_SETUP, Context
+from config.privacy_wiring import backup_folder, retention_rules
 from config.settings import Settings
-from config.settings_retention import RetentionSettings
 from core.errors import StoreError
-from core.policy.retention import RetentionRules
 from core.privacy.backup import backup, restore
-from core.privacy.purge import BACKUP_DIR_NAME, MAX_BATCH_SIZE, purge, run_retention
+from core.privacy.purge import purge, run_retention
 from core.privacy.rekey import rekey
 from core.security.keys import load_key
 from core.services.actors import Actor, local_admin
-
-HOURS_PER_DAY = 24
-
-
-def retention_rules(section: RetentionSettings) -> RetentionRules:
-    """The `[retention]` section as the core's value type (the core never reads config)."""
-    if not 1 <= section.batch_size <= MAX_BATCH_SIZE:
-        raise ValueError(f"retention.batch_size must be between 1 and {MAX_BATCH_SIZE}")
-    if not 0 <= section.daily_hour < HOURS_PER_DAY:
-        raise ValueError("retention.daily_hour must be between 0 and 23")
-    return RetentionRules(
-        reading_history_inactive_years=section.reading_history_inactive_years,
-        settled_fee_days=section.settled_fee_days,
-        sent_notice_days=section.sent_notice_days,
-        expired_patron_years=section.expired_patron_years,
-        inactive_patron_years=section.inactive_patron_years,
-        audit_event_years=section.audit_event_years,
-    )
-
-
-def backup_folder(settings: Settings) -> Path:
-    """`retention.backup_dir`, or `backups` in the data folder."""
-    return settings.retention.backup_dir or settings.data_dir / BACKUP_DIR_NAME
 
 
 def _admin(ctx: Context) -> Actor:
