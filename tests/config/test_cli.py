@@ -3,54 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import re
 from pathlib import Path
 
 import pytest
 
-from config.cli import main
-from config.cli._context import Context
-from tests.conftest import NOW
-
-
-
-def cheapen_argon2(config: Path) -> None:
-    """Cheap hashing keeps the suite fast; the code path is the same."""
-    text = config.read_text()
-    for key, value in (("time_cost", 1), ("memory_cost_kib", 8192), ("parallelism", 1)):
-        text = re.sub(rf"^{key} = \d+$", f"{key} = {value}", text, count=1, flags=re.MULTILINE)
-    config.write_text(text)
-
-
-def run(config: Path | None, *argv: str, stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        config_path=config,
-        environ={},
-        stdout=out,
-        stderr=err,
-        stdin=io.StringIO(stdin),
-        clock=lambda: NOW,
-    )
-    code = main(list(argv), ctx=ctx)
-    return code, out.getvalue(), err.getvalue()
+from tests.config.cli_support import new_instance, run, write
 
 
 @pytest.fixture
 def instance(tmp_path: Path) -> Path:
-    data = tmp_path / "inst"
-    code, out, _ = run(None, "init", "--data-dir", str(data))
-    assert code == 0 and "encrypted" in out
-    config = data / "reticent.toml"
-    cheapen_argon2(config)
-    return config
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
+    return new_instance(tmp_path)
 
 
 ITEMS = """barcode,title,author,isbn,call_number,media_type,location

@@ -2,47 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import json
-import re
 from pathlib import Path
 
 import pytest
 
-from config.cli import main
-from config.cli._context import Context
 from core.privacy.inventory import render_inventory
-from tests.conftest import NOW
+from tests.config.cli_support import new_instance, run
 
 PATRONS = """barcode,given_name,family_name,category,expires_on,pin,email,phone
 P1,Ada,Lovelace,adult,2030-01-01,zyx-8642-pin,,
 """
 
 
-def run(config: Path | None, *argv: str, stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        config_path=config,
-        environ={},
-        stdout=out,
-        stderr=err,
-        stdin=io.StringIO(stdin),
-        clock=lambda: NOW,
-    )
-    code = main(list(argv), ctx=ctx)
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.fixture
 def instance(tmp_path: Path) -> Path:
-    data = tmp_path / "inst"
-    assert run(None, "init", "--data-dir", str(data))[0] == 0
-    config = data / "reticent.toml"
-    text = config.read_text()
-    # Cheap hashing keeps the test fast; the code path is the same.
-    for key, value in (("time_cost", 1), ("memory_cost_kib", 8192), ("parallelism", 1)):
-        text = re.sub(rf"^{key} = \d+$", f"{key} = {value}", text, count=1, flags=re.MULTILINE)
-    config.write_text(text)
+    config = new_instance(tmp_path)
     patrons = tmp_path / "p.csv"
     patrons.write_text(PATRONS)
     assert run(config, "import", "patrons", str(patrons))[0] == 0

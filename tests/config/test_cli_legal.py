@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from config.cli import main
-from config.cli._context import Context
+from tests.config.cli_support import new_instance, run, set_option
 from tests.conftest import NOW
 
 OFFICER_PW = "olivia-password"
@@ -24,37 +22,9 @@ P2,Grace,Hopper,adult,2030-01-01,,,
 """
 
 
-def run(
-    config: Path | None, *argv: str, stdin: str = "", now: dt.datetime = NOW
-) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(
-        config_path=config,
-        environ={},
-        stdout=out,
-        stderr=err,
-        stdin=io.StringIO(stdin),
-        clock=lambda: now,
-    )
-    code = main(list(argv), ctx=ctx)
-    return code, out.getvalue(), err.getvalue()
-
-
-def _set(config: Path, key: str, value: str) -> None:
-    text = config.read_text()
-    text, count = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, count=1, flags=re.MULTILINE)
-    assert count == 1, key
-    config.write_text(text)
-
-
 @pytest.fixture
 def instance(tmp_path: Path) -> Path:
-    data = tmp_path / "inst"
-    assert run(None, "init", "--data-dir", str(data))[0] == 0
-    config = data / "reticent.toml"
-    # Cheap hashing keeps the suite fast; the code path is the same.
-    for key, value in (("time_cost", "1"), ("memory_cost_kib", "8192"), ("parallelism", "1")):
-        _set(config, key, value)
+    config = new_instance(tmp_path)
     for user, password in (("olivia", OFFICER_PW), ("peter", SECOND_PW)):
         code, _, err = run(
             config,
@@ -185,7 +155,7 @@ def test_wrong_staff_password_is_refused(instance: Path) -> None:
 
 
 def test_two_person_review_from_the_configuration(instance: Path) -> None:
-    _set(instance, "two_person_review", "true")
+    set_option(instance, "two_person_review", "true")
     _record(instance)
     review = ("legal", "review", "1", "--approve", "--reason", "ok")
     code, out, _ = run(instance, *review, *_as(), stdin=OFFICER_PW + "\n")
@@ -215,7 +185,7 @@ def test_canary_keygen_sign_status(instance: Path, tmp_path: Path) -> None:
     assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
     public = Path(f"{key}.pub")
     assert b"PUBLIC KEY" in public.read_bytes()
-    _set(instance, "canary_warn_days", f'14\ncanary_public_key = "{public}"')
+    set_option(instance, "canary_warn_days", f'14\ncanary_public_key = "{public}"')
 
     sign = ("canary", "sign", "--key", str(key), "--valid-days", "30", "--passphrase-stdin")
     code, _, err = run(instance, *sign, stdin="the wrong passphrase\n")

@@ -8,16 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.config.test_cli import ITEMS, PATRONS, cheapen_argon2, run, write
+from tests.config.cli_support import new_instance, run, write
+from tests.config.test_cli import ITEMS, PATRONS
 
 
 @pytest.fixture
 def instance(tmp_path: Path) -> Path:
-    data = tmp_path / "inst"
-    assert run(None, "init", "--data-dir", str(data))[0] == 0
-    config = data / "reticent.toml"
-    cheapen_argon2(config)
-    return config
+    return new_instance(tmp_path)
 
 
 @pytest.fixture

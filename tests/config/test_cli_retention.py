@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from config.bootstrap import build_store
-from config.cli import main
-from config.cli._context import Context
-from config.cli.retention import retention_rules
+from config.privacy_wiring import retention_rules
 from config.settings import load_settings
 from config.settings_retention import RetentionSettings
 from core.model import Patron
 from core.policy.retention import RetentionRules
-from tests.conftest import NOW, add_patron
-
-
-def run(config: Path | None, *argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    ctx = Context(config_path=config, environ={}, stdout=out, stderr=err, clock=lambda: NOW)
-    code = main(list(argv), ctx=ctx)
-    return code, out.getvalue(), err.getvalue()
+from tests.config.cli_support import run
+from tests.conftest import add_patron
 
 
 @pytest.fixture
