@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -175,3 +175,41 @@ def resolve_name(value: str, configured: Sequence[str]) -> str | None:
         if name.casefold() == folded:
             return name
     return None
+
+
+Row = TypeVar("Row")
+Checked = TypeVar("Checked")
+
+
+def validate_rows(
+    session: Session,
+    rows: Iterable[tuple[int, Row]],
+    check: Callable[[Row], tuple[Checked | None, list[str]]],
+    barcode_of: Callable[[Row], str],
+    stored_barcode: InstrumentedAttribute[str],
+) -> list[Checked]:
+    """First pass: every row checked, every error collected (up to MAX_ERRORS), nothing written.
+
+    `check` gives the row's checked value (None when invalid) and what is wrong with it;
+    barcodes must be unique in the file and new to the store.
+    """
+    errors = ErrorList()
+    first_line: dict[str, int] = {}
+    checked: list[Checked] = []
+    for line, row in collect_rows(rows, errors):
+        value, problems = check(row)
+        for problem in problems:
+            errors.add(line, problem)
+        barcode = barcode_of(row)
+        if barcode and barcode in first_line:
+            errors.add(line, f"duplicate barcode (also on line {first_line[barcode]})")
+            continue
+        if barcode:
+            first_line[barcode] = line
+        if value is not None and not problems:
+            checked.append(value)
+    if not errors.full:
+        for barcode in existing_values(session, stored_barcode, first_line):
+            errors.add(first_line[barcode], "barcode is already in the store")
+    errors.raise_if_any()
+    return checked

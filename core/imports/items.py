@@ -15,14 +15,12 @@ from core.audit import append_event
 from core.imports._common import (
     BATCH_ROWS,
     LOOKUP_CHUNK,
-    ErrorList,
     ImportReport,
     chunked,
-    collect_rows,
     column_length,
-    existing_values,
     read_csv,
     resolve_name,
+    validate_rows,
 )
 from core.imports._marc import (
     author_of,
@@ -151,7 +149,14 @@ def import_items(
     items written so far after each batch.
     """
     actor.require(Permission.IMPORT)
-    checked = _validate(uow.session, uow.env.rules, rows)
+    rules = uow.env.rules
+    checked = validate_rows(
+        uow.session,
+        rows,
+        lambda row: _check_row(row, rules),
+        lambda row: row.barcode,
+        Item.barcode,
+    )
     records_created, items_created = _insert(uow.session, checked, progress)
     report = ImportReport(
         rows=len(checked), records_created=records_created, items_created=items_created
@@ -220,31 +225,6 @@ def _check_row(row: ItemRow, rules: CirculationRules) -> tuple[_CheckedItem, lis
         branch or row.branch,
     )
     return normalised, problems
-
-
-def _validate(
-    session: Session, rules: CirculationRules, rows: Iterable[tuple[int, ItemRow]]
-) -> list[_CheckedItem]:
-    """First pass: every row checked, every error collected (up to MAX_ERRORS), nothing written."""
-    errors = ErrorList()
-    first_line: dict[str, int] = {}
-    checked: list[_CheckedItem] = []
-    for line, row in collect_rows(rows, errors):
-        normalised, problems = _check_row(row, rules)
-        for problem in problems:
-            errors.add(line, problem)
-        if row.barcode and row.barcode in first_line:
-            errors.add(line, f"duplicate barcode (also on line {first_line[row.barcode]})")
-            continue
-        if row.barcode:
-            first_line[row.barcode] = line
-        if not problems:
-            checked.append(normalised)
-    if not errors.full:
-        for barcode in existing_values(session, Item.barcode, first_line):
-            errors.add(first_line[barcode], "barcode is already in the store")
-    errors.raise_if_any()
-    return checked
 
 
 def _record_key(row: _CheckedItem) -> RecordKey:

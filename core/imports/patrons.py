@@ -12,18 +12,15 @@ from pathlib import Path
 from typing import cast
 
 from sqlalchemy import Table, func, insert, select
-from sqlalchemy.orm import Session
 
 from core.audit import append_event
 from core.imports._common import (
-    ErrorList,
     ImportReport,
     chunked,
-    collect_rows,
     column_length,
-    existing_values,
     read_csv,
     resolve_name,
+    validate_rows,
 )
 from core.model import Patron
 from core.policy.barcodes import barcode_refusal
@@ -108,7 +105,14 @@ def import_patrons(
     `progress` is called with the number of patrons written so far after each batch.
     """
     actor.require(Permission.IMPORT)
-    checked = _validate(uow.session, uow.env.rules, rows)
+    rules = uow.env.rules
+    checked = validate_rows(
+        uow.session,
+        rows,
+        lambda row: _check_row(row, rules),
+        lambda row: row.barcode,
+        Patron.barcode,
+    )
     created = _insert(
         uow,
         now,
@@ -184,31 +188,6 @@ def _parse_date(value: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         return None
-
-
-def _validate(
-    session: Session, rules: CirculationRules, rows: Iterable[tuple[int, PatronRow]]
-) -> list[_CheckedPatron]:
-    """First pass: every row checked, every error collected (up to MAX_ERRORS), nothing written."""
-    errors = ErrorList()
-    first_line: dict[str, int] = {}
-    checked: list[_CheckedPatron] = []
-    for line, row in collect_rows(rows, errors):
-        patron, problems = _check_row(row, rules)
-        for problem in problems:
-            errors.add(line, problem)
-        if row.barcode and row.barcode in first_line:
-            errors.add(line, f"duplicate barcode (also on line {first_line[row.barcode]})")
-            continue
-        if row.barcode:
-            first_line[row.barcode] = line
-        if patron is not None:
-            checked.append(patron)
-    if not errors.full:
-        for barcode in existing_values(session, Patron.barcode, first_line):
-            errors.add(first_line[barcode], "barcode is already in the store")
-    errors.raise_if_any()
-    return checked
 
 
 def _insert(
