@@ -9,7 +9,8 @@ from config.settings import Settings
 from config.settings_retention import RetentionSettings
 from core.errors import StoreError
 from core.policy.retention import RetentionRules
-from core.privacy.notices import MailAndPrint, NoticeOptions, SmtpOptions
+from core.privacy.delivery import MailAndPrint, SmtpOptions
+from core.privacy.notices import NoticeOptions
 from core.privacy.purge import BACKUP_DIR_NAME, MAX_BATCH_SIZE
 
 PRINT_QUEUE_NAME = "print-queue.txt"

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import os
-import smtplib
-import ssl
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from pathlib import Path
-from typing import Protocol
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -21,6 +15,11 @@ from core.audit import append_event
 from core.errors import ReticentError
 from core.model import AuditEvent, Fee, FeeStatus, Hold, HoldStatus, Item, Loan, Patron
 from core.model.notices import SentNotice
+from core.privacy.delivery import (
+    NoticeRefused,
+    NoticeTransport,
+    RenderedNotice,
+)
 from core.services._queries import has_consent
 from core.services.actors import system_actor
 from core.store.uow import Store
@@ -31,10 +30,7 @@ RUN_ACTION = "notices.send"  # audit action of a run; its time opens the next ru
 PLACEHOLDERS = frozenset({"first_name", "count", "library", "contact"})
 # Without an earlier run, notices cover what happened in the last day (a daily job's window).
 FIRST_RUN_LOOKBACK = dt.timedelta(days=1)
-SMTP_TIMEOUT_S = 30.0  # a stuck relay must not hang the daily job
-PRINT_SEPARATOR = "\f\n"  # one notice per printed page
 ID_BATCH = 10_000  # SQLite allows 32766 bound parameters per statement
-PRINT_QUEUE_MODE = 0o600  # the queue holds first names (PRIV-08: readable by the owner only)
 
 
 class NoticeKind(enum.StrEnum):
@@ -47,14 +43,6 @@ class NoticeKind(enum.StrEnum):
 
 class TemplateError(ReticentError):
     """A notice template uses a placeholder other than the allowed ones, or has no subject."""
-
-
-class DeliveryError(ReticentError):
-    """The mail server cannot be used; nothing of the run was recorded, so it can be retried."""
-
-
-class NoticeRefused(ReticentError):
-    """The mail server refused one notice (for instance its recipient); the run goes on."""
 
 
 def check_template(text: str) -> None:
@@ -128,14 +116,6 @@ class NoticeOptions:
     first_run_lookback: dt.timedelta = FIRST_RUN_LOOKBACK
 
 
-@dataclass(frozen=True)
-class RenderedNotice:
-    """A notice ready to send: subject and plain-text body."""
-
-    subject: str
-    body: str
-
-
 def render_notice(
     template: str, *, first_name: str, count: int, library: str, contact: str
 ) -> RenderedNotice:
@@ -154,108 +134,6 @@ def first_name(given_name: str) -> str:
     """The first of the given names: the least a notice needs to address someone (PRIV-10)."""
     parts = given_name.split()
     return parts[0] if parts else ""
-
-
-class NoticeTransport(Protocol):
-    """Delivers notices by e-mail or to the print queue."""
-
-    @property
-    def can_email(self) -> bool: ...
-
-    def email(self, recipient: str, notice: RenderedNotice) -> None: ...
-
-    def print(self, notice: RenderedNotice) -> None: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class SmtpOptions:
-    """How to reach the mail relay; STARTTLS is required unless turned off for a local relay."""
-
-    host: str
-    sender: str
-    port: int = 587
-    starttls: bool = True
-    user: str | None = None
-    password: str | None = None
-    timeout_s: float = SMTP_TIMEOUT_S
-
-
-class MailAndPrint:
-    """E-mail over SMTP (one connection per run, opened on first use) and a print-queue file."""
-
-    def __init__(self, smtp: SmtpOptions | None, print_queue: Path) -> None:
-        self._options = smtp
-        self._queue = print_queue
-        self._smtp: smtplib.SMTP | None = None
-
-    @property
-    def can_email(self) -> bool:
-        return self._options is not None
-
-    def _connect(self, options: SmtpOptions) -> smtplib.SMTP:
-        where = f"{options.host}:{options.port}"
-        try:
-            smtp = smtplib.SMTP(options.host, options.port, timeout=options.timeout_s)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(f"cannot reach the mail server {where}: {exc}") from None
-        try:
-            smtp.ehlo()
-            if options.starttls:
-                # PRIV-08: notices name the patron, so they never cross the network in clear.
-                if not smtp.has_extn("starttls"):
-                    raise DeliveryError(
-                        f"the mail server {where} does not offer STARTTLS; refusing to send "
-                        "(set starttls = false only for a relay on this machine)"
-                    )
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
-            if options.user is not None:
-                smtp.login(options.user, options.password or "")
-        except DeliveryError:
-            smtp.close()
-            raise
-        except (OSError, smtplib.SMTPException) as exc:
-            smtp.close()
-            raise DeliveryError(f"the mail server {where} failed: {type(exc).__name__}") from None
-        return smtp
-
-    def email(self, recipient: str, notice: RenderedNotice) -> None:
-        options = self._options
-        if options is None:
-            raise DeliveryError("no mail server is configured")
-        if self._smtp is None:
-            self._smtp = self._connect(options)
-        message = EmailMessage()
-        message["From"] = options.sender
-        message["To"] = recipient
-        message["Subject"] = notice.subject
-        message.set_content(notice.body)
-        try:
-            self._smtp.send_message(message)
-        except (
-            smtplib.SMTPRecipientsRefused,
-            smtplib.SMTPSenderRefused,
-            smtplib.SMTPDataError,
-        ) as exc:
-            # The error names the address; only its kind is passed on (logs hold no contacts).
-            raise NoticeRefused(f"the mail server refused a notice: {type(exc).__name__}") from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(f"the mail server failed: {type(exc).__name__}") from None
-
-    def print(self, notice: RenderedNotice) -> None:
-        fd = os.open(self._queue, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRINT_QUEUE_MODE)
-        with os.fdopen(fd, "a", encoding="utf-8") as queue:
-            queue.write(f"{notice.subject}\n\n{notice.body.rstrip()}\n{PRINT_SEPARATOR}")
-
-    def close(self) -> None:
-        if self._smtp is not None:
-            try:
-                self._smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                self._smtp.close()
-            self._smtp = None
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from core.model import AuditEvent, Consent, Fee, FeeStatus, Hold, HoldStatus, Patron
 from core.model.notices import SentNotice
+from core.privacy.delivery import MailAndPrint
 from core.privacy.notices import (
     NOTIFICATION_HISTORY,
     RUN_ACTION,
-    MailAndPrint,
     NoticeOptions,
     NoticeTemplates,
     TemplateError,

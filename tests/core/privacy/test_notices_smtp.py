@@ -15,13 +15,8 @@ from sqlalchemy import select
 
 from core.model import AuditEvent
 from core.model.notices import SentNotice
-from core.privacy.notices import (
-    RUN_ACTION,
-    DeliveryError,
-    MailAndPrint,
-    SmtpOptions,
-    send_notices,
-)
+from core.privacy.delivery import DeliveryError, MailAndPrint, SmtpOptions
+from core.privacy.notices import RUN_ACTION, send_notices
 from core.store.uow import Store
 from tests.conftest import NOW
 from tests.core.privacy.test_notices import (
