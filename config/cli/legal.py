@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from config.cli._context import EXIT_OK, EXIT_REFUSED, EXIT_SETUP, Context
 from core.model.legal import Instrument
-from core.privacy import breach, canary, legal
+from core.privacy import breach, canary, legal, package
 from core.privacy.sharing import DATA_CLASSES
 
 CANARY_NAME = "canary.json"
@@ -179,7 +179,7 @@ def cmd_delete(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_decrypt(ctx: Context, args: argparse.Namespace) -> int:
     content = Path(args.file).read_bytes()
-    text = legal.decrypt_package(content, _passphrase(ctx)).decode("utf-8")
+    text = package.decrypt_package(content, _passphrase(ctx)).decode("utf-8")
     ctx.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 

@@ -16,6 +16,7 @@ from core.model import AuditEvent, ReadingHistory
 from core.model.legal import Disclosure, LegalRequestPatron
 from core.policy.reasons import Reason
 from core.privacy import legal
+from core.privacy import package as package_
 from core.services.actors import Actor, ActorKind, Role, local_admin
 from core.services.circulation import checkout
 from core.store.uow import Store
@@ -70,7 +71,7 @@ def _disclose(store: Store, now: dt.datetime, request_id: int) -> legal.Disclosu
 
 
 def _open(package: legal.DisclosurePackage) -> Any:
-    return json.loads(legal.decrypt_package(package.content, PASSPHRASE))
+    return json.loads(package_.decrypt_package(package.content, PASSPHRASE))
 
 
 def _audit_text(store: Store) -> str:
@@ -203,7 +204,7 @@ def test_disclosure_stays_within_the_scope(store: Store, now: dt.datetime) -> No
     assert set(entry["data"]) == {"profile", "loans"}
     assert entry["data"]["profile"][0]["family_name"] == "Inside"
     assert [loan["title"] for loan in entry["data"]["loans"]] == ["Secret Garden"]
-    text = legal.decrypt_package(package.content, PASSPHRASE).decode()
+    text = package_.decrypt_package(package.content, PASSPHRASE).decode()
     # Outside the scope: another patron, another class, and never a PIN hash (PRIV-09).
     for absent in ("P2", "Otto", "Outside", "Hidden Valley", "Forbidden Tome", "pin", "argon2"):
         assert absent not in text
@@ -237,16 +238,16 @@ def test_package_opens_only_with_its_passphrase(store: Store, now: dt.datetime) 
     request_id = _record(store, now)
     _review(store, now, request_id)
     package = _disclose(store, now, request_id)
-    with pytest.raises(legal.PackageError):
-        legal.decrypt_package(package.content, "not the passphrase at all")
+    with pytest.raises(package_.PackageError):
+        package_.decrypt_package(package.content, "not the passphrase at all")
     envelope = json.loads(package.content)
     sealed = bytearray(envelope["ciphertext"].encode())
     sealed[10] = ord("A") if sealed[10] != ord("A") else ord("B")
     envelope["ciphertext"] = sealed.decode()
-    with pytest.raises(legal.PackageError):
-        legal.decrypt_package(json.dumps(envelope).encode(), PASSPHRASE)
-    with pytest.raises(legal.PackageError):
-        legal.decrypt_package(b"plain text", PASSPHRASE)
+    with pytest.raises(package_.PackageError):
+        package_.decrypt_package(json.dumps(envelope).encode(), PASSPHRASE)
+    with pytest.raises(package_.PackageError):
+        package_.decrypt_package(b"plain text", PASSPHRASE)
 
 
 def test_a_short_passphrase_is_refused_before_anything_is_recorded(
