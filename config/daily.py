@@ -6,8 +6,15 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-from config.privacy_wiring import backup_folder, notice_options, notice_transport, retention_rules
+from config.privacy_wiring import (
+    backup_folder,
+    canary_file,
+    notice_options,
+    notice_transport,
+    retention_rules,
+)
 from config.settings import Settings
+from core.privacy.canary import canary_status
 from core.privacy.notices import send_notices
 from core.privacy.purge import last_purge_at, run_retention
 from core.store.uow import Store
@@ -49,4 +56,21 @@ def run_daily_jobs(settings: Settings, store: Store, now: dt.datetime) -> list[s
         f"notices: {notices.notices} (e-mail {notices.emailed}, printed {notices.printed}, "
         f"refused {notices.failed})"
     )
+    lines.append(canary_reminder(settings, now))
     return lines
+
+
+def canary_reminder(settings: Settings, now: dt.datetime) -> str:
+    """PRIV-14: the system reminds before the canary expires and says when it is stale; the
+    privacy officer signs (`reticent canary sign`), never the system."""
+    privacy = settings.privacy
+    status = canary_status(
+        canary_file(settings), privacy.canary_public_key, now, privacy.canary_warn_days
+    )
+    if status.state == "fresh":
+        return "canary: fresh"
+    if status.state == "expiring":
+        log.warning("canary expiring", extra={"fields": {"expires_at": str(status.expires_at)}})
+        return f"canary: expiring at {status.expires_at}; ask the privacy officer to sign a new one"
+    log.warning("canary not fresh", extra={"fields": {"state": status.state}})
+    return f"canary: {status.state}; ask the privacy officer to sign a new one"

@@ -14,6 +14,7 @@ from core.privacy.notices import NoticeOptions
 from core.privacy.purge import BACKUP_DIR_NAME, MAX_BATCH_SIZE
 
 PRINT_QUEUE_NAME = "print-queue.txt"
+CANARY_NAME = "canary.json"
 HOURS_PER_DAY = 24
 
 
@@ -72,3 +73,8 @@ def notice_options(settings: Settings, *, dry_run: bool = False) -> NoticeOption
         templates=settings.notices.templates(),
         dry_run=dry_run,
     )
+
+
+def canary_file(settings: Settings) -> Path:
+    """`privacy.canary_file`, or `canary.json` in the data folder."""
+    return settings.privacy.canary_file or settings.data_dir / CANARY_NAME

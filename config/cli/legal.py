@@ -9,12 +9,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from config.cli._context import EXIT_OK, EXIT_REFUSED, EXIT_SETUP, Context
+from config.privacy_wiring import canary_file
 from core.model.legal import Instrument
 from core.privacy import breach, canary, legal, package
 from core.privacy.sharing import DATA_CLASSES
-
-CANARY_NAME = "canary.json"
-
 
 # --- shared helpers -------------------------------------------------------------------------
 
@@ -188,7 +186,7 @@ def cmd_decrypt(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _canary_file(ctx: Context) -> Path:
-    return ctx.settings.privacy.canary_file or ctx.settings.data_dir / CANARY_NAME
+    return canary_file(ctx.settings)
 
 
 def cmd_canary_keygen(ctx: Context, args: argparse.Namespace) -> int:

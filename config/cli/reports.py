@@ -7,7 +7,7 @@ import csv
 
 from config.bootstrap import build_store
 from config.cli._context import EXIT_OK, EXIT_REFUSED, Context
-from config.privacy_wiring import notice_options, notice_transport, retention_rules
+from config.privacy_wiring import canary_file, notice_options, notice_transport, retention_rules
 from config.settings import Settings
 from core.errors import StoreError
 from core.privacy.notices import send_notices
@@ -21,8 +21,6 @@ from core.privacy.selfaudit import (
     run_self_audit,
 )
 from core.services.actors import Actor, local_admin
-
-CANARY_NAME = "canary.json"
 
 
 def cmd_notices_send(ctx: Context, args: argparse.Namespace) -> int:
@@ -95,7 +93,7 @@ def audit_facts(settings: Settings) -> AuditFacts:
             for name, profile in settings.sip2.profiles.items()
         },
         retention=retention_rules(settings.retention),
-        canary_path=privacy.canary_file or settings.data_dir / CANARY_NAME,
+        canary_path=canary_file(settings),
         canary_public_key=privacy.canary_public_key,
         canary_warn_days=privacy.canary_warn_days,
         smtp_host=settings.notices.smtp_host,

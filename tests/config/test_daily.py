@@ -33,4 +33,5 @@ def test_daily_jobs_purge_expired_patrons_and_report_counts(tmp_path: Path) -> N
         store.close()
     text = "\n".join(lines)
     assert "patrons=1" in text and "notices: 0" in text
+    assert "canary: missing" in text  # PRIV-14: reminded, never signed by the system
     assert "GONE" not in text and "Expiredname" not in text
