@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.util import identity_key
 
 from core.errors import NotFound
 from core.model import Consent, Fee, FeeStatus, Hold, HoldStatus, Item, Loan, Patron, Record
@@ -13,6 +16,7 @@ from core.policy.blocks import Block, PatronStanding, blocks_for, status_flags
 from core.policy.calendar import local_date
 from core.policy.reasons import Reason
 from core.services.views import ItemView, PatronView
+from core.store.engine import Prepared, Row
 from core.store.uow import UnitOfWork
 
 FINE_KINDS = ("overdue",)
@@ -36,21 +40,27 @@ _DUE_AT = select(Loan.due_at).where(Loan.item_id == bindparam("item_id"))
 
 def _patron_counts() -> Select[int, int, int, int, int, int]:
     patron_id: BindParameter[int] = bindparam("patron_id")
+    return select(*_count_columns(patron_id))
+
+
+def _count_columns(patron_id: BindParameter[int] | Any) -> tuple[Any, ...]:
+    """Loans, overdue loans, open fees, open fines, holds, holds on the shelf, open fee rows."""
     now: BindParameter[dt.datetime] = bindparam("now")
     loans = select(Loan).where(Loan.patron_id == patron_id)
     fees = select(Fee).where(Fee.patron_id == patron_id, Fee.status == FeeStatus.OPEN.value)
     holds = select(Hold).where(Hold.patron_id == patron_id)
-    return select(
+    return (
         loans.with_only_columns(func.count(Loan.id)).scalar_subquery(),
         loans.with_only_columns(func.count(Loan.id)).where(Loan.due_at < now).scalar_subquery(),
         fees.with_only_columns(func.coalesce(func.sum(Fee.balance), 0)).scalar_subquery(),
         fees.with_only_columns(func.coalesce(func.sum(Fee.balance), 0))
-        .where(Fee.kind.in_(FINE_KINDS))
+        .where(or_(*(Fee.kind == kind for kind in FINE_KINDS)))  # no IN: see Prepared
         .scalar_subquery(),
         holds.with_only_columns(func.count(Hold.id)).scalar_subquery(),
         holds.with_only_columns(func.count(Hold.id))
         .where(Hold.status == HoldStatus.ON_SHELF.value)
         .scalar_subquery(),
+        fees.with_only_columns(func.count(Fee.id)).scalar_subquery(),
     )
 
 
@@ -86,7 +96,7 @@ def _counts(session: Session, patron_id: int, now: dt.datetime) -> tuple[int, ..
     return tuple(int(value or 0) for value in row)
 
 
-def _standing(patron: Patron, counts: tuple[int, ...]) -> PatronStanding:
+def _standing(patron: Patron | PatronRow, counts: tuple[int, ...]) -> PatronStanding:
     return PatronStanding(
         expires_on=patron.expires_on,
         card_lost=patron.card_lost,
@@ -98,8 +108,75 @@ def _standing(patron: Patron, counts: tuple[int, ...]) -> PatronStanding:
     )
 
 
+def standing_of(patron: PatronRow) -> PatronStanding:
+    """The standing of a patron read with ``patron_row``."""
+    return _standing(patron, patron.counts)
+
+
 def standing(session: Session, patron: Patron, now: dt.datetime) -> PatronStanding:
     return _standing(patron, _counts(session, patron.id, now))
+
+
+@dataclass(frozen=True)
+class PatronRow:
+    """A patron's columns and counts, read in one prepared statement (no ORM object)."""
+
+    id: int
+    barcode: str
+    given_name: str
+    family_name: str
+    category: str
+    home_branch: str
+    expires_on: dt.date
+    email: str | None
+    phone: str | None
+    is_minor: bool
+    has_pin: bool
+    card_lost: bool
+    staff_block: str | None
+    note: str | None
+    note_expires_on: dt.date | None
+    last_activity_on: dt.date
+    counts: tuple[int, ...]  # as _counts, then the number of open fees
+
+    @classmethod
+    def of(cls, row: Row) -> PatronRow:
+        counts = tuple(int(value or 0) for value in row[16:])
+        return cls(*[*row[:16], counts])
+
+
+_PATRON_COLUMNS = (
+    Patron.id,
+    Patron.barcode,
+    Patron.given_name,
+    Patron.family_name,
+    Patron.category,
+    Patron.home_branch,
+    Patron.expires_on,
+    Patron.email,
+    Patron.phone,
+    Patron.is_minor,
+    Patron.pin_hash.is_not(None),
+    Patron.card_lost,
+    Patron.staff_block,
+    Patron.note,
+    Patron.note_expires_on,
+    Patron.last_activity_on,
+)
+# The patron and every count its standing needs, in one statement (correlated subqueries).
+_PATRON_ROW_BY_BARCODE = Prepared(
+    select(*_PATRON_COLUMNS, *_count_columns(Patron.id)).where(
+        Patron.barcode == bindparam("barcode")
+    )
+)
+
+
+def patron_row(session: Session, barcode: str, now: dt.datetime) -> PatronRow:
+    """The patron with this barcode and its counts, or NotFound; see ``Prepared``."""
+    row = _PATRON_ROW_BY_BARCODE.first(session, {"barcode": barcode, "now": now})
+    if row is None:
+        raise NotFound(Reason.PATRON_NOT_FOUND)
+    return PatronRow.of(row)
 
 
 def patron_blocks(uow: UnitOfWork, patron: Patron, now: dt.datetime) -> frozenset[Block]:
@@ -110,8 +187,18 @@ def patron_blocks(uow: UnitOfWork, patron: Patron, now: dt.datetime) -> frozense
 
 
 def patron_view(uow: UnitOfWork, patron: Patron, now: dt.datetime) -> PatronView:
-    session, rules = uow.session, uow.env.rules
-    counts = _counts(session, patron.id, now)
+    return _patron_view(uow, patron, _counts(uow.session, patron.id, now), now)
+
+
+def patron_row_view(uow: UnitOfWork, patron: PatronRow, now: dt.datetime) -> PatronView:
+    """``patron_view`` of a patron read with ``patron_row``."""
+    return _patron_view(uow, patron, patron.counts, now)
+
+
+def _patron_view(
+    uow: UnitOfWork, patron: Patron | PatronRow, counts: tuple[int, ...], now: dt.datetime
+) -> PatronView:
+    rules = uow.env.rules
     facts = _standing(patron, counts)
     today = local_date(now, rules.calendar)
     blocks = blocks_for(facts, rules.limits, today)
@@ -130,7 +217,7 @@ def patron_view(uow: UnitOfWork, patron: Patron, now: dt.datetime) -> PatronView
         email=patron.email,
         phone=patron.phone,
         is_minor=patron.is_minor,
-        has_pin=patron.pin_hash is not None,
+        has_pin=patron.has_pin if isinstance(patron, PatronRow) else patron.pin_hash is not None,
         card_lost=patron.card_lost,
         staff_block=patron.staff_block,
         note=note,
@@ -184,3 +271,103 @@ def touch_patron(patron: Patron, now: dt.datetime, uow: UnitOfWork) -> None:
     today = local_date(now, uow.env.rules.calendar)
     if patron.last_activity_on != today:
         patron.last_activity_on = today
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """An item with its title, its loan (if any) and its hold counts, from one statement."""
+
+    id: int
+    record_id: int
+    barcode: str
+    call_number: str
+    media_type: str
+    home_branch: str
+    location: str
+    status: str
+    properties: str
+    rfid_tag: str | None
+    title: str
+    author: str
+    isbn: str
+    loan_id: int | None
+    loan_patron_id: int | None
+    loan_due_at: dt.datetime | None
+    holds_on_record: int  # holds of any status on the title
+    hold_queue: int  # as hold_queue_length
+
+    def view(self, *, status: str | None = None, due_at: dt.datetime | None = None) -> ItemView:
+        """As ``item_view``: the due date only while the item is on loan."""
+        status = self.status if status is None else status
+        if due_at is None and status == "on_loan":
+            due_at = self.loan_due_at
+        return ItemView(
+            barcode=self.barcode,
+            title=self.title,
+            author=self.author,
+            isbn=self.isbn,
+            call_number=self.call_number,
+            media_type=self.media_type,
+            home_branch=self.home_branch,
+            location=self.location,
+            status=status,
+            due_at=due_at,
+            hold_queue_length=self.hold_queue,
+            properties=self.properties,
+            rfid_tag=self.rfid_tag,
+        )
+
+
+_ITEM_ROW_BY_BARCODE = Prepared(
+    select(
+        Item.id,
+        Item.record_id,
+        Item.barcode,
+        Item.call_number,
+        Item.media_type,
+        Item.home_branch,
+        Item.location,
+        Item.status,
+        Item.properties,
+        Item.rfid_tag,
+        Record.title,
+        Record.author,
+        Record.isbn,
+        Loan.id,
+        Loan.patron_id,
+        Loan.due_at,
+        select(func.count(Hold.id)).where(Hold.record_id == Item.record_id).scalar_subquery(),
+        select(func.count(Hold.id))
+        .where(
+            Hold.record_id == Item.record_id,
+            (Hold.item_id.is_(None)) | (Hold.item_id == Item.id),
+        )
+        .scalar_subquery(),
+    )
+    .join(Record, Record.id == Item.record_id)
+    .outerjoin(Loan, Loan.item_id == Item.id)
+    .where(Item.barcode == bindparam("barcode"))
+)
+
+
+def item_row(session: Session, barcode: str) -> ItemRow:
+    """The item with this barcode, its title, loan and hold counts, or NotFound."""
+    row = _ITEM_ROW_BY_BARCODE.first(session, {"barcode": barcode})
+    if row is None:
+        raise NotFound(Reason.ITEM_NOT_FOUND)
+    return ItemRow(*[*row[:16], int(row[16] or 0), int(row[17] or 0)])
+
+
+def flush_pending(session: Session) -> None:
+    """Write pending ORM changes first: prepared statements do not autoflush."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+
+
+def forget(session: Session, model: type[Any], key: int | None) -> None:
+    """Expire the session's copy of a row a prepared statement changed, if it has one."""
+    if key is None:
+        return
+    loaded = session.identity_map.get(identity_key(model, key))
+    if loaded is not None:
+        session.expire(loaded)

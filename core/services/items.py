@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.services._queries import item_by_barcode, item_view
+from core.services._queries import flush_pending, item_by_barcode, item_row, item_view
 from core.services.actors import Actor, Permission
 from core.services.views import ItemView
 from core.store.uow import UnitOfWork
@@ -13,7 +13,8 @@ from core.store.uow import UnitOfWork
 def find_item(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str) -> ItemView:
     """An item's bibliographic data, place and status; never who has it (PRIV-16)."""
     actor.require(Permission.CIRCULATE if not actor.is_person else Permission.VIEW_PATRON)
-    return item_view(uow.session, item_by_barcode(uow.session, barcode))
+    flush_pending(uow.session)
+    return item_row(uow.session, barcode).view()  # one prepared statement (every kiosk scan)
 
 
 def set_item_properties(

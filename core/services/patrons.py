@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from core.audit import append_event
 from core.errors import NotFound
@@ -15,9 +15,16 @@ from core.policy.holds import HoldCandidate, queue_position
 from core.policy.pins import after_failed_pin, pin_locked
 from core.policy.reasons import Reason
 from core.privacy.training import require_training
-from core.services._queries import patron_by_barcode, patron_view
+from core.services._queries import (
+    flush_pending,
+    patron_by_barcode,
+    patron_row,
+    patron_row_view,
+    patron_view,
+)
 from core.services.actors import Actor, Permission
 from core.services.views import FeeView, HoldView, LoanView, PatronDetail, PatronView, PinCheck
+from core.store.engine import Prepared
 from core.store.uow import Store, UnitOfWork
 
 
@@ -47,7 +54,7 @@ def _audit_view(
     uow: UnitOfWork,
     actor: Actor,
     now: dt.datetime,
-    patron: Patron,
+    patron_id: int,
     action: str,
     session_id: str | None = None,
 ) -> None:
@@ -56,7 +63,7 @@ def _audit_view(
     # session) every view is.
     if not actor.is_person:
         return
-    subject = uow.env.pseudonyms.patron(patron.id)
+    subject = uow.env.pseudonyms.patron(patron_id)
     detail = None if session_id is None else {"session_id": session_id}
     if session_id is not None and _viewed_in_session(uow, actor, subject, action, session_id):
         return
@@ -77,11 +84,19 @@ def find_patron(
 
     Staff who have not acknowledged the policy in force see nothing (PRIV-15).
     """
+    return _find_patron(uow, actor, now, barcode, session_id)[0]
+
+
+def _find_patron(
+    uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str, session_id: str | None
+) -> tuple[PatronView, int]:
+    """The view and the number of open fees; the patron and its counts are one statement."""
     actor.require(Permission.VIEW_PATRON if actor.is_person else Permission.CIRCULATE)
     require_training(uow, actor, now)
-    patron = patron_by_barcode(uow.session, barcode)
-    _audit_view(uow, actor, now, patron, "patron.view", session_id)
-    return patron_view(uow, patron, now)
+    flush_pending(uow.session)
+    patron = patron_row(uow.session, barcode, now)
+    _audit_view(uow, actor, now, patron.id, "patron.view", session_id)
+    return patron_row_view(uow, patron, now), patron.counts[6]
 
 
 def patron_detail(
@@ -92,55 +107,75 @@ def patron_detail(
     *,
     session_id: str | None = None,
 ) -> PatronDetail:
-    """A patron with current loans, holds and fees (what a kiosk lists after a valid PIN)."""
-    view = find_patron(uow, actor, now, barcode, session_id=session_id)
-    session = uow.session
+    """A patron with current loans, holds and fees (what a kiosk lists after a valid PIN).
+
+    One statement reads the patron with its counts; a list is read only when its count says
+    it is not empty, so a patron with nothing out costs one statement, not four.
+    """
+    view, open_fees = _find_patron(uow, actor, now, barcode, session_id)
+    session, params = uow.session, {"patron_id": view.patron_id}
     loans = tuple(
         LoanView(
-            item_barcode=item.barcode,
-            title=record.title,
-            media_type=item.media_type,
-            checked_out_at=loan.checked_out_at,
-            due_at=loan.due_at,
-            renewals=loan.renewals,
-            overdue=loan.due_at < now,
+            item_barcode=item_barcode,
+            title=title,
+            media_type=media_type,
+            checked_out_at=checked_out_at,
+            due_at=due_at,
+            renewals=renewals,
+            overdue=due_at < now,
         )
-        for loan, item, record in session.execute(
-            select(Loan, Item, Record)
-            .join(Item, Item.id == Loan.item_id)
-            .join(Record, Record.id == Item.record_id)
-            .where(Loan.patron_id == view.patron_id)
-            .order_by(Loan.due_at, Loan.id)
+        for item_barcode, title, media_type, checked_out_at, due_at, renewals in (
+            _LOANS_OF_PATRON.all(session, params) if view.loans else ()
         )
     )
     holds = tuple(
         _hold_view(uow, hold, record)
-        for hold, record in session.execute(
-            select(Hold, Record)
-            .join(Record, Record.id == Hold.record_id)
-            .where(Hold.patron_id == view.patron_id)
-            .order_by(Hold.placed_at, Hold.id)
-        )
+        for hold, record in (session.execute(_HOLDS_OF_PATRON, params) if view.holds else ())
     )
     fees = tuple(
         FeeView(
-            fee_id=fee.id,
-            kind=fee.kind,
-            amount=fee.amount,
-            balance=fee.balance,
-            status=fee.status,
-            created_at=fee.created_at,
+            fee_id=fee_id,
+            kind=kind,
+            amount=amount,
+            balance=balance,
+            status=status,
+            created_at=created_at,
             title=title,
         )
-        for fee, title in session.execute(
-            select(Fee, Record.title)
-            .outerjoin(Item, Item.id == Fee.item_id)
-            .outerjoin(Record, Record.id == Item.record_id)
-            .where(Fee.patron_id == view.patron_id, Fee.status == FeeStatus.OPEN.value)
-            .order_by(Fee.created_at, Fee.id)
+        for fee_id, kind, amount, balance, status, created_at, title in (
+            _OPEN_FEES_OF_PATRON.all(session, params) if open_fees else ()
         )
     )
     return PatronDetail(patron=view, loans=loans, holds=holds, fees=fees)
+
+
+_LOANS_OF_PATRON = Prepared(
+    select(
+        Item.barcode,
+        Record.title,
+        Item.media_type,
+        Loan.checked_out_at,
+        Loan.due_at,
+        Loan.renewals,
+    )
+    .join(Item, Item.id == Loan.item_id)
+    .join(Record, Record.id == Item.record_id)
+    .where(Loan.patron_id == bindparam("patron_id"))
+    .order_by(Loan.due_at, Loan.id)
+)
+_HOLDS_OF_PATRON = (
+    select(Hold, Record)
+    .join(Record, Record.id == Hold.record_id)
+    .where(Hold.patron_id == bindparam("patron_id"))
+    .order_by(Hold.placed_at, Hold.id)
+)
+_OPEN_FEES_OF_PATRON = Prepared(
+    select(Fee.id, Fee.kind, Fee.amount, Fee.balance, Fee.status, Fee.created_at, Record.title)
+    .outerjoin(Item, Item.id == Fee.item_id)
+    .outerjoin(Record, Record.id == Item.record_id)
+    .where(Fee.patron_id == bindparam("patron_id"), Fee.status == FeeStatus.OPEN.value)
+    .order_by(Fee.created_at, Fee.id)
+)
 
 
 def _hold_view(uow: UnitOfWork, hold: Hold, record: Record) -> HoldView:

@@ -1,14 +1,23 @@
-"""SQLCipher engine: raw key on connect, WAL, foreign keys, `BEGIN IMMEDIATE` for writes."""
+"""SQLCipher engine: raw key on connect, WAL, foreign keys, `BEGIN IMMEDIATE` for writes.
+
+Also ``Prepared``: a Core statement compiled once per dialect and run on the driver's cursor,
+for the few statements every SIP2 request runs (docs/performance.md, "SIP2 load").
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlcipher3
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from core.errors import StoreError, WrongKeyError
 
@@ -95,3 +104,105 @@ def create_store_engine(
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+Row = tuple[Any, ...]
+_Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A statement compiled for one dialect: its SQL, how to bind, how to read its rows."""
+
+    sql: str
+    positional: bool
+    names: tuple[str, ...]  # bind names, in placeholder order when positional
+    fixed: Mapping[str, Any]  # values the statement carries itself (literals)
+    binders: Mapping[str, _Processor]
+    readers: tuple[_Processor, ...]
+
+
+class Prepared:
+    """A Core statement run on the DBAPI cursor of a session's connection, in its transaction.
+
+    SQLAlchemy's own execution costs about ten times what SQLite takes to run a small indexed
+    query here (cache key, compiled-cache lookup, result and ORM setup). The statement stays
+    portable Core (compiled per dialect on first use, with each column type's bind and result
+    processing), but running it is just the driver call. It bypasses the ORM: no autoflush and
+    no identity map, so flush pending ORM changes before reading with it, and expire the
+    session's copies of rows it writes (``flush_pending`` and ``forget`` in
+    core/services/_queries.py).
+    """
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[type[Dialect], str], _Plan] = {}
+
+    def _plan(self, dialect: Dialect) -> _Plan:
+        key = (type(dialect), dialect.paramstyle)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._compile(dialect)
+        return plan
+
+    def _compile(self, dialect: Dialect) -> _Plan:
+        compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
+        if compiled.has_out_parameters or "POSTCOMPILE" in compiled.string:
+            # An expanding IN (...) is rendered per execution; write it as ORs of equalities.
+            raise StoreError("a prepared statement cannot hold an expanding IN")
+        positional = bool(compiled.positional)
+        names = (
+            tuple(compiled.positiontup or ()) if positional else tuple(compiled.bind_names.values())
+        )
+        binds = {name: bind for name, bind in compiled.binds.items() if name in names}
+        columns: Sequence[Any] = getattr(self.statement, "selected_columns", ())
+        return _Plan(
+            sql=compiled.string,
+            positional=positional,
+            names=names,
+            fixed={name: bind.effective_value for name, bind in binds.items() if not bind.required},
+            binders={
+                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                for name, bind in binds.items()
+            },
+            readers=tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in columns
+            ),
+        )
+
+    def _execute(self, session: Session, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
+        connection = session.connection()
+        plan = self._plan(connection.dialect)
+        values = []
+        for name in plan.names:
+            value = params[name] if name in params else plan.fixed[name]
+            binder = plan.binders[name]
+            values.append(value if binder is None else binder(value))
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if plan.positional:
+            cursor.execute(plan.sql, values)
+        else:
+            cursor.execute(plan.sql, dict(zip(plan.names, values, strict=True)))
+        return plan, cursor
+
+    def all(self, session: Session, params: Mapping[str, Any]) -> list[Row]:
+        """Every row, each value converted as its column type converts it."""
+        plan, cursor = self._execute(session, params)
+        readers = plan.readers
+        return [
+            tuple(
+                value if reader is None or value is None else reader(value)
+                for reader, value in zip(readers, row, strict=True)
+            )
+            for row in cursor.fetchall()
+        ]
+
+    def first(self, session: Session, params: Mapping[str, Any]) -> Row | None:
+        rows = self.all(session, params)
+        return rows[0] if rows else None
+
+    def run(self, session: Session, params: Mapping[str, Any]) -> int:
+        """Run an INSERT, UPDATE or DELETE; the number of rows it touched."""
+        _plan, cursor = self._execute(session, params)
+        return int(cursor.rowcount)

@@ -9,6 +9,7 @@ from typing import TypedDict
 from core.errors import DomainError, NotFound
 from core.policy.blocks import Block
 from core.policy.reasons import Reason
+from core.privacy.policy import patron_needs_acknowledgement
 from core.services import patrons
 from core.services.views import PatronDetail, PatronView
 from sip2.codec import (
@@ -32,6 +33,8 @@ from sip2.handlers._common import (
 from sip2.handlers.session import TerminalSession
 
 UNKNOWN_CARD = "Library card not recognised."
+# PRIV-01: a kiosk only says that the policy changed; staff hand out the text.
+POLICY_CHANGED = "Our privacy policy has changed: please ask staff for a copy."
 
 _BLOCK_REASONS = {
     Block.EXPIRED: Reason.CARD_EXPIRED,
@@ -67,17 +70,28 @@ def pin_state(session: TerminalSession, barcode: str, pin: str | None) -> bool |
 
 
 def _lookup(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, barcode: str
-) -> PatronView | None:
+    ctx: HandlerContext,
+    session: TerminalSession,
+    now: dt.datetime,
+    barcode: str,
+    *,
+    authenticated: bool = False,
+) -> tuple[PatronView | None, bool]:
+    """The patron, and whether a patron who proved a PIN must acknowledge a newer policy."""
     assert session.actor is not None
     try:
         with ctx.store.read() as uow:
-            return patrons.find_patron(uow, session.actor, now, barcode)
+            view = patrons.find_patron(uow, session.actor, now, barcode)
+            return view, authenticated and patron_needs_acknowledgement(
+                uow.session, now, view.patron_id
+            )
     except NotFound:
-        return None
+        return None, False
 
 
-def _messages(view: PatronView, pin_ok: bool | None) -> tuple[str, ...]:
+def _messages(
+    view: PatronView, pin_ok: bool | None, policy_changed: bool = False
+) -> tuple[str, ...]:
     if pin_ok is False:
         return (PIN_INVALID,)
     texts: list[str] = []
@@ -85,6 +99,8 @@ def _messages(view: PatronView, pin_ok: bool | None) -> tuple[str, ...]:
         texts.append(reason_text(_BLOCK_REASONS[block]))
     if view.holds_available:
         texts.append("Items are waiting for you on the hold shelf.")
+    if policy_changed:  # PRIV-01, only after a valid PIN
+        texts.append(POLICY_CHANGED)
     return tuple(texts)
 
 
@@ -92,8 +108,10 @@ def patron_status_request(
     ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: PatronStatusRequest
 ) -> PatronStatusResponse:
     opts = ctx.options
-    view = _lookup(ctx, session, now, request.patron_id)
     pin_ok = pin_state(session, request.patron_id, request.patron_password)
+    view, policy_changed = _lookup(
+        ctx, session, now, request.patron_id, authenticated=pin_ok is True
+    )
     common = _common(ctx, now, request.institution_id, request.patron_id)
     if view is None:
         return PatronStatusResponse(
@@ -112,7 +130,7 @@ def patron_status_request(
         valid_patron_password=pin_ok,
         currency_type=opts.currency if authenticated else None,
         fee_amount=ctx.money(view.fees_outstanding) if authenticated else None,
-        screen_messages=_messages(view, pin_ok),
+        screen_messages=_messages(view, pin_ok, policy_changed),
         extra=session.profile.extras_of(view) if authenticated else (),
         **common,
     )
@@ -174,6 +192,9 @@ def patron_information(
     try:
         with ctx.store.read() as uow:
             detail = patrons.patron_detail(uow, session.actor, now, request.patron_id)
+            policy_changed = pin_ok is True and patron_needs_acknowledgement(
+                uow.session, now, detail.patron.patron_id
+            )
     except NotFound:
         return PatronInformationResponse(
             patron_status=denied_status(),
@@ -209,7 +230,7 @@ def patron_information(
         currency_type=opts.currency if authenticated else None,
         fee_amount=ctx.money(view.fees_outstanding) if authenticated else None,
         fee_limit=ctx.money(limits.max_fees) if authenticated and limits.max_fees else None,
-        screen_messages=_messages(view, pin_ok),
+        screen_messages=_messages(view, pin_ok, policy_changed),
         extra=session.profile.extras_of(view) if authenticated else (),
         **common,
     )
@@ -276,7 +297,7 @@ def patron_enable(
     pin_ok = pin_state(session, request.patron_id, request.patron_password)
     common = _common(ctx, now, request.institution_id, request.patron_id)
     if pin_ok is False:
-        view = _lookup(ctx, session, now, request.patron_id)
+        view, _ = _lookup(ctx, session, now, request.patron_id)
         return PatronEnableResponse(
             patron_status=patron_status(view.flags) if view else denied_status(),
             personal_name="",
