@@ -22,11 +22,11 @@ from sqlalchemy import func, insert, select, text
 
 from core.model import Base, Consent, Patron, ReadingHistory
 from core.model.notices import SentNotice
+from core.policy.consent_kinds import CHECKOUT_HISTORY
 from core.policy.retention import RetentionRules
 from core.policy.rules import CirculationRules
 from core.privacy.purge import DEFAULT_BATCH_SIZE, purge
 from core.security.secrets import Argon2Params
-from core.services.circulation import CHECKOUT_HISTORY
 from core.store.open import StoreOptions, create_store
 from core.store.uow import Store
 

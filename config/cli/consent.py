@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from config.cli._context import EXIT_OK, EXIT_REFUSED, EXIT_SETUP, Context
+from core.policy.consent_kinds import DATA_SHARING_PREFIX
 from core.privacy import consents, export, inventory, policy, training
 from core.services.actors import Actor, local_admin
 
@@ -178,7 +179,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         p.add_argument("patron", help="patron barcode")
         p.add_argument(
             "kind",
-            help=f"{', '.join(consents.FIXED_KINDS)} or {consents.DATA_SHARING_PREFIX}<recipient>",
+            help=f"{', '.join(consents.FIXED_KINDS)} or {DATA_SHARING_PREFIX}<recipient>",
         )
         p.add_argument("--channel", default="desk", choices=policy.CHANNELS)
         p.set_defaults(func=func)

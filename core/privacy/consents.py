@@ -14,16 +14,18 @@ from core.audit import append_event
 from core.model import Base, Consent, ReadingHistory
 from core.model.notices import SentNotice
 from core.model.privacy import ConsentEvent
+from core.policy.consent_kinds import (
+    CHECKOUT_HISTORY,
+    DATA_SHARING_PREFIX,
+    HOLD_SHELF_NAME,
+    NOTIFICATION_HISTORY,
+)
 from core.privacy.policy import PrivacyRequestError, check_channel, current_policy_version
 from core.privacy.training import require_training
 from core.services._queries import patron_by_barcode
 from core.services.actors import Actor, Permission
 from core.store.uow import UnitOfWork
 
-CHECKOUT_HISTORY = "checkout_history"  # keep returned loans as reading history (PRIV-03)
-NOTIFICATION_HISTORY = "notification_history"  # keep sent notices (PRIV-10)
-HOLD_SHELF_NAME = "hold_shelf_name"  # print the name on hold-shelf slips
-DATA_SHARING_PREFIX = "data_sharing:"  # share with the named recipient (PRIV-12)
 FIXED_KINDS = (CHECKOUT_HISTORY, NOTIFICATION_HISTORY, HOLD_SHELF_NAME)
 _RECIPIENT = re.compile(r"[a-z0-9_-]{1,40}")
 

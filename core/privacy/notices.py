@@ -15,6 +15,7 @@ from core.audit import append_event
 from core.errors import ReticentError
 from core.model import AuditEvent, Fee, FeeStatus, Hold, HoldStatus, Item, Loan, Patron
 from core.model.notices import SentNotice
+from core.policy.consent_kinds import NOTIFICATION_HISTORY
 from core.privacy.delivery import (
     NoticeRefused,
     NoticeTransport,
@@ -24,7 +25,6 @@ from core.services._queries import has_consent
 from core.services.actors import system_actor
 from core.store.uow import Store
 
-NOTIFICATION_HISTORY = "notification_history"  # the consent kind that keeps sent notices (PRIV-02)
 RUN_ACTION = "notices.send"  # audit action of a run; its time opens the next run's window
 # PRIV-10: a notice may say no more than this; titles, barcodes and family names never appear.
 PLACEHOLDERS = frozenset({"first_name", "count", "library", "contact"})

@@ -40,10 +40,10 @@ from core.model import (
 )
 from core.model.notices import SentNotice
 from core.model.retention import PurgeRun
+from core.policy.consent_kinds import CHECKOUT_HISTORY
 from core.policy.retention import Cutoffs, RetentionRules, backup_expires
 from core.privacy.ledger import PurgeLedger
 from core.services.actors import Actor, Permission, system_actor
-from core.services.circulation import CHECKOUT_HISTORY
 from core.store.uow import Store
 
 DEFAULT_BATCH_SIZE = 5000

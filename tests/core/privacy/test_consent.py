@@ -11,9 +11,8 @@ from core.errors import NotFound, PermissionDenied
 from core.model import AuditEvent, Consent, ReadingHistory
 from core.model.notices import SentNotice
 from core.model.privacy import ConsentEvent
+from core.policy.consent_kinds import CHECKOUT_HISTORY, NOTIFICATION_HISTORY
 from core.privacy.consents import (
-    CHECKOUT_HISTORY,
-    NOTIFICATION_HISTORY,
     check_kind,
     consent_show,
     grant_consent,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from core.errors import PermissionDenied
 from core.model import AuditEvent, Base, Fee, FeePayment, Patron, ReadingHistory
-from core.privacy.consents import CHECKOUT_HISTORY, grant_consent
+from core.policy.consent_kinds import CHECKOUT_HISTORY
+from core.privacy.consents import grant_consent
 from core.privacy.export import (
     export_as_json,
     export_as_text,

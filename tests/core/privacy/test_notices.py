@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from core.model import AuditEvent, Consent, Fee, FeeStatus, Hold, HoldStatus, Patron
 from core.model.notices import SentNotice
+from core.policy.consent_kinds import NOTIFICATION_HISTORY
 from core.privacy.delivery import MailAndPrint
 from core.privacy.notices import (
-    NOTIFICATION_HISTORY,
     RUN_ACTION,
     NoticeOptions,
     NoticeTemplates,

@@ -25,10 +25,10 @@ from core.model import (
 )
 from core.model.notices import SentNotice
 from core.model.retention import AuditCheckpoint, PurgeLedgerEntry, PurgeRun
+from core.policy.consent_kinds import CHECKOUT_HISTORY
 from core.policy.retention import RetentionRules, patron_expires
 from core.privacy.purge import last_purge_at, purge, run_retention
 from core.security.keys import PURGE_LEDGER_LABEL, derive_subkey, load_key
-from core.services.circulation import CHECKOUT_HISTORY
 from core.store.open import StoreOptions, instance_secret
 from core.store.uow import Store
 from tests.conftest import NOW, add_patron, add_record_with_items
