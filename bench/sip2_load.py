@@ -15,8 +15,11 @@ outstanding, for `--seconds`. Checkouts and checkins are committed durably befor
 configuration (time_cost 1, 8 MiB, 1 lane) so that setting up hundreds of PINs is quick; the
 server checks a PIN with argon2 once per session and then remembers it, so this does not
 change the measured loop. Figures are printed, never asserted; they go into
-docs/performance.md ("SIP2 load"). `--profile FILE` runs the server under cProfile (every
-thread) and writes the merged statistics to FILE.
+docs/performance.md ("SIP2 load"). `--workers N` serves from N worker processes
+(`serve --sip2-workers N`); CPU and memory are then summed over the processes, with PSS beside
+RSS because forked workers share pages. `--profile FILE` runs the server under cProfile (every
+thread) and writes the merged statistics to FILE, and those of the event loop thread alone to
+FILE.loop.
 """
 
 from __future__ import annotations
@@ -215,9 +218,11 @@ def free_port() -> int:
 
 
 def start_server(
-    config: Path, port: int, log: Path, profile: Path | None
+    config: Path, port: int, log: Path, profile: Path | None, workers: int | None = None
 ) -> subprocess.Popen[bytes]:
     serve = ["--config", str(config), "serve", "--sip2-listen", f"127.0.0.1:{port}"]
+    if workers is not None:
+        serve += ["--sip2-workers", str(workers)]
     if profile is None:
         command = [str(Path(sys.executable).with_name("reticent")), *serve]
     else:
@@ -273,6 +278,9 @@ def serve_profiled(profile_path: Path, argv: Sequence[str]) -> int:
         code = main(list(argv))
     finally:
         main_profile.disable()
+        # The event loop alone too (FILE.loop): its cost per request is what the codec, the log
+        # line and the thread hops add to the database work.
+        main_profile.dump_stats(f"{profile_path}.loop")
         stats = pstats.Stats(main_profile)
         for profiler in profiles:
             stats.add(profiler)
@@ -280,21 +288,84 @@ def serve_profiled(profile_path: Path, argv: Sequence[str]) -> int:
     return code
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of a process, from /proc/PID/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+def _ticks(stat_path: Path) -> float:
+    stat = stat_path.read_text(encoding="ascii")
     after_name = stat.rsplit(")", 1)[1].split()
-    ticks = int(after_name[11]) + int(after_name[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the SIP2 worker processes, when there are several)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = (task / "children").read_text(encoding="ascii").split()
+            except OSError:
+                continue
+            pending.extend(int(child) for child in children)
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a process and its descendants, from /proc."""
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            total += _ticks(Path(f"/proc/{member}/stat"))
+        except OSError:
+            continue
+    return total
+
+
+def thread_cpu(pid: int) -> dict[tuple[int, str], float]:
+    """CPU seconds of every thread of a process tree, by (thread id, thread name)."""
+    found: dict[tuple[int, str], float] = {}
+    for member in process_tree(pid):
+        for task in Path(f"/proc/{member}/task").glob("*"):
+            try:
+                name = (task / "comm").read_text(encoding="ascii").strip()
+                found[(int(task.name), name)] = _ticks(task / "stat")
+            except OSError:
+                continue
+    return found
+
+
+def thread_cpu_by_name(
+    before: dict[tuple[int, str], float], after: dict[tuple[int, str], float]
+) -> dict[str, float]:
+    """CPU seconds spent between two ``thread_cpu`` readings, summed by thread name."""
+    spent: dict[str, float] = {}
+    for key, seconds in after.items():
+        name = key[1]
+        spent[name] = spent.get(name, 0.0) + seconds - before.get(key, 0.0)
+    return spent
 
 
 def memory_kib(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM of a process, in KiB, from /proc/PID/status."""
+    """VmRSS, VmHWM and Pss of a process and its descendants (summed), in KiB, from /proc."""
     found: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            found[name] = int(value.split()[0])
+    for member in process_tree(pid):
+        try:
+            text = Path(f"/proc/{member}/status").read_text(encoding="ascii")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                found[name] = found.get(name, 0) + int(value.split()[0])
+        # Forked workers share their parent's pages until they write them: RSS counts those
+        # pages in every process, PSS divides them among the processes that share them.
+        try:
+            rollup = Path(f"/proc/{member}/smaps_rollup").read_text(encoding="ascii")
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            name, _, value = line.partition(":")
+            if name == "Pss":
+                found["Pss"] = found.get("Pss", 0) + int(value.split()[0])
     return found
 
 
@@ -418,7 +489,7 @@ def run_load(args: argparse.Namespace, root: Path) -> None:
     config = make_instance(root, sessions, args.items)
     plans = session_plans(sessions, args.items)
     port = free_port()
-    server = start_server(config, port, root / "server.log", args.profile)
+    server = start_server(config, port, root / "server.log", args.profile, args.workers)
     context = multiprocessing.get_context("spawn")
     pipes, workers = [], []
     try:
@@ -438,9 +509,11 @@ def run_load(args: argparse.Namespace, root: Path) -> None:
         while time.monotonic() < start:
             time.sleep(0.001)
         server_cpu_before = cpu_seconds(server.pid)
+        threads_before = thread_cpu(server.pid)
         while time.monotonic() < end:
             time.sleep(0.05)
         server_cpu = cpu_seconds(server.pid) - server_cpu_before
+        threads = thread_cpu_by_name(threads_before, thread_cpu(server.pid))
         server_memory = memory_kib(server.pid)
         results: list[WorkerResult] = [pipe.recv() for pipe in pipes]
     finally:
@@ -463,9 +536,18 @@ def run_load(args: argparse.Namespace, root: Path) -> None:
         print_latencies(f"{command} ({NAMES[command]})", merged)
     print(f"  errors             {sum(errors.values())} {errors if errors else ''}")
     print(f"  server CPU         {server_cpu:.1f} s = {server_cpu / window:.2f} cores")
+    answered = max(1, len(every))
+    print(f"  server CPU/request {server_cpu / answered * 1e6:.0f} us")
+    for name, seconds in sorted(threads.items(), key=lambda pair: -pair[1]):
+        if seconds > 0:
+            share = seconds / answered * 1e6
+            print(f"    thread {name:<16} {seconds:.1f} s = {share:.0f} us a request")
     generator_cpu = sum(result.cpu_s for result in results)
     print(f"  generator CPU      {generator_cpu:.1f} s = {generator_cpu / window:.2f} cores")
-    print(f"  server RSS         {server_memory.get('VmRSS', 0) / 1024:.1f} MiB")
+    print(
+        f"  server RSS         {server_memory.get('VmRSS', 0) / 1024:.1f} MiB "
+        f"(PSS {server_memory.get('Pss', 0) / 1024:.1f} MiB)"
+    )
 
 
 NAMES = {"63": "patron info", "17": "item info", "11": "checkout", "09": "checkin"}
@@ -474,7 +556,7 @@ NAMES = {"63": "patron info", "17": "item info", "11": "checkout", "09": "checki
 def run_idle(args: argparse.Namespace, root: Path) -> None:
     config = make_instance(root, 1, 1)
     port = free_port()
-    server = start_server(config, port, root / "server.log", args.profile)
+    server = start_server(config, port, root / "server.log", args.profile, args.workers)
     socks: list[socket.socket] = []
     try:
         time.sleep(0.5)
@@ -505,8 +587,9 @@ def run_idle(args: argparse.Namespace, root: Path) -> None:
         stop_server(server)
     rss, base = held.get("VmRSS", 0), baseline.get("VmRSS", 0)
     print(f"idle sessions {args.idle}: logged in in {logged_in:.1f} s, held {args.hold:g} s")
-    print(f"  server RSS before  {base / 1024:.1f} MiB")
+    print(f"  server RSS before  {base / 1024:.1f} MiB (PSS {baseline.get('Pss', 0) / 1024:.1f})")
     print(f"  server RSS held    {rss / 1024:.1f} MiB (peak {held.get('VmHWM', 0) / 1024:.1f} MiB)")
+    print(f"  server PSS held    {held.get('Pss', 0) / 1024:.1f} MiB (all processes)")
     print(f"  per session        {(rss - base) / max(1, args.idle):.1f} KiB")
     print(f"  answered a 99 afterwards: {alive} of {len(socks)}")
 
@@ -533,6 +616,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--procs", type=int, default=1, help="generator processes (load)")
     parser.add_argument("--hold", type=float, default=5.0, help="seconds to hold (idle)")
     parser.add_argument("--profile", type=Path, help="cProfile the server into this file")
+    parser.add_argument(
+        "--workers", type=int, help="serve with --sip2-workers N (default: the configured 1)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance")
     args = parser.parse_args(argv)
     print(machine())

@@ -129,6 +129,8 @@ class Sip2Settings:
     status_before_login: bool = True
     max_failed_logins: int = 3
     shutdown_grace_s: float = 5.0
+    # Processes serving SIP2 on the same ports (SO_REUSEPORT); 1 is one process, as always.
+    workers: int = 1
     terminals: Mapping[str, TerminalCodecSettings] = field(default_factory=_no_terminals)
     profiles: Mapping[str, FieldProfileSettings] = field(default_factory=_no_profiles)
 
@@ -207,6 +209,9 @@ _LOOPBACK_NAMES = ("localhost",)
 # RFC 9106 recommends 128-bit salts; a tag under 128 bits gives too little margin.
 _MIN_ARGON2_SALT = 16
 _MIN_ARGON2_HASH = 16
+# More SIP2 worker processes than this buys nothing on an appliance: they share one SQLite
+# writer, and each holds its own connection pool and page cache.
+MAX_SIP2_WORKERS = 16
 
 
 def validate_settings(settings: Settings, *, source: str) -> None:
@@ -379,6 +384,9 @@ def _validate_sip2(check: _Checker, sip2: Sip2Settings) -> None:
     check.at_least("sip2.max_sessions", sip2.max_sessions, 1)
     check.at_least("sip2.max_failed_logins", sip2.max_failed_logins, 1)
     check.at_least("sip2.shutdown_grace_s", sip2.shutdown_grace_s, 0)
+    check.at_least("sip2.workers", sip2.workers, 1)
+    if sip2.workers > MAX_SIP2_WORKERS:
+        raise check.error("sip2.workers", f"must be at most {MAX_SIP2_WORKERS}, got {sip2.workers}")
     for login, codec in sip2.terminals.items():
         _validate_codec(check, join_key("sip2.terminals", login), codec)
     for name, profile in sip2.profiles.items():

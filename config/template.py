@@ -326,6 +326,9 @@ def _sip2(defaults: Settings) -> str:
             f"max_failed_logins = {_value(sip2.max_failed_logins)}",
             "# Seconds open connections get to finish when the server stops.",
             f"shutdown_grace_s = {_value(sip2.shutdown_grace_s)}",
+            "# Processes answering terminals, all on the same ports. More than 1 uses more CPU",
+            "# cores; each gets an equal share of max_sessions. At most the number of cores.",
+            f"workers = {_value(sip2.workers)}",
         ],
     )
     listeners = [

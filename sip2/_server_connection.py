@@ -270,6 +270,8 @@ class Conversation:
             await state.database.run(
                 handlers.record_pin, session, barcode, pin, candidate, verdict, now
             )
+        if handlers.reads_only(request):
+            return await state.database.run_read(handlers.handle, request, session, now)
         return await state.database.run(handlers.handle, request, session, now)
 
     async def _answer_garbage(self, error: RemoteProtocolError) -> None:
@@ -286,17 +288,31 @@ class Conversation:
         self, command: str, outcome: str, started: float, answer: str | None = None
     ) -> None:
         self.requests += 1
-        log.info(
+        # One line per request is required; it runs on the event loop for every request, so
+        # nothing is built when INFO is off, and the record is made directly (no caller lookup
+        # in the stack, one dict of fields).
+        if not log.isEnabledFor(logging.INFO):
+            return
+        values = {
+            "conn": self.number,
+            "terminal": self.terminal,
+            "command": command,
+            "answer": answer,
+            "outcome": outcome,
+            "ms": round((trio.current_time() - started) * 1000, 1),
+        }
+        record = log.makeRecord(
+            log.name,
+            logging.INFO,
+            __file__,
+            0,
             "request",
-            extra=fields(
-                conn=self.number,
-                terminal=self.terminal,
-                command=command,
-                answer=answer,
-                outcome=outcome,
-                ms=round((trio.current_time() - started) * 1000, 1),
-            ),
+            (),
+            None,
+            "_log_request",
+            {"fields": values},
         )
+        log.handle(record)
 
 
 async def serve_connection(state: ServerState, stream: trio.abc.Stream, listener: Listener) -> None:

@@ -28,7 +28,9 @@ from typing import Final
 import trio
 
 from sip2._server_connection import ServerState, fields, serve_connection
+from sip2._server_processes import RestartPolicy, supervise
 from sip2._server_settings import Listener, ServerLimits
+from sip2._server_sockets import open_reuse_port_listeners, reserve_port
 from sip2._server_workers import DatabaseExecutor, HashWorkers
 from sip2.handlers import Sip2Handlers
 
@@ -36,9 +38,12 @@ __all__ = [
     "DatabaseExecutor",
     "HashWorkers",
     "Listener",
+    "RestartPolicy",
     "ServerLimits",
     "check_listeners",
+    "reserve_port",
     "serve_sip2",
+    "supervise",
     "utc_now",
 ]
 
@@ -91,11 +96,16 @@ def _warn_plaintext(listeners: Sequence[Listener]) -> None:
             )
 
 
-async def _open(listeners: Sequence[Listener]) -> list[tuple[Listener, list[trio.SocketListener]]]:
+async def _open(
+    listeners: Sequence[Listener], reuse_port: bool
+) -> list[tuple[Listener, list[trio.SocketListener]]]:
     opened: list[tuple[Listener, list[trio.SocketListener]]] = []
     try:
         for listener in listeners:
-            sockets = await trio.open_tcp_listeners(listener.port, host=listener.host or None)
+            if reuse_port:
+                sockets = await open_reuse_port_listeners(listener.host, listener.port)
+            else:
+                sockets = await trio.open_tcp_listeners(listener.port, host=listener.host or None)
             opened.append((listener, sockets))
     except BaseException:
         for _, sockets in opened:
@@ -149,6 +159,7 @@ async def serve_sip2(
     stop: trio.Event | None = None,
     database: DatabaseExecutor | None = None,
     hashing: HashWorkers | None = None,
+    reuse_port: bool = False,
     task_status: trio.TaskStatus[list[tuple[str, int]]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve SIP2 on ``listeners`` until cancelled or until ``stop`` is set (see module doc).
@@ -156,6 +167,8 @@ async def serve_sip2(
     Reports the bound ``(host, port)`` addresses through ``task_status`` once listening (port
     0 picks a free port). ``clock`` gives the time each request is handled at. ``database``
     is the process's one database executor (a new one when not given); ``hashing`` runs argon2.
+    ``reuse_port`` opens the listening sockets with ``SO_REUSEPORT``, for one of several worker
+    processes serving the same ports (``sip2._server_sockets``).
     Raises ValueError before opening anything for a plain TCP listener off the loopback
     without ``allow_plaintext``.
     """
@@ -168,7 +181,7 @@ async def serve_sip2(
         database if database is not None else DatabaseExecutor(),
         hashing if hashing is not None else HashWorkers(),
     )
-    opened = await _open(listeners)
+    opened = await _open(listeners, reuse_port)
     _warn_plaintext(listeners)
     bound = [address for _, sockets in opened for address in _bound(sockets)]
     for listener, sockets in opened:

@@ -1,27 +1,73 @@
-"""`reticent serve`: the appliance process (SIP2 listeners), until Ctrl-C or SIGTERM."""
+"""`reticent serve`: the appliance process (SIP2 listeners), until Ctrl-C or SIGTERM.
+
+With `[sip2] workers = N` (or `--sip2-workers N`) above 1, `serve` is a parent that forks N
+worker processes (`sip2._server_processes`); each runs everything below on the same ports
+(SO_REUSEPORT) with its own store connections and database executor. The daily jobs run in
+worker 0 only: one process purges and sends notices, as with a single process, and a worker 0
+that is restarted checks on start whether a run is due, as a restarted appliance does. The
+parent holds no store connection (it opens the store once before forking, only to report a
+bad key or database at once).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import logging
+import math
 import signal
-from collections.abc import Coroutine
+import socket
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import trio
 
 from config.bootstrap import configure_logging
 from config.cli._context import EXIT_OK, Context
 from config.daily import purge_is_due, run_daily_jobs, seconds_until
+from config.settings import MAX_SIP2_WORKERS
 from config.sip2_wiring import build_handlers, build_limits, build_listeners
 from core.store.uow import Store
-from sip2.server import DatabaseExecutor, serve_sip2
+from sip2.server import DatabaseExecutor, Listener, reserve_port, serve_sip2, supervise
 
 log = logging.getLogger("reticent.serve")
 
 
-async def _stop_on_signal(stop: trio.Event) -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+@dataclass(frozen=True)
+class WorkerRole:
+    """What one of several worker processes is: its number, how many there are, its sockets."""
+
+    index: int
+    workers: int
+    listeners: tuple[Listener, ...]  # ports resolved by the parent, opened with SO_REUSEPORT
+    writer_turn: Path  # the lock file the workers' write batches take turns on
+
+    @property
+    def runs_daily_jobs(self) -> bool:
+        return self.index == 0
+
+
+class _WorkerField(logging.Filter):
+    """Adds `worker=N` to every structured line of a worker process (connection numbers and
+    the like are per process, so lines from different workers stay apart)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            fields.setdefault("worker", self.index)
+        else:
+            record.fields = {"worker": self.index}
+        return True
+
+
+async def _stop_on_signal(stop: trio.Event, signums: Sequence[int]) -> None:
+    with trio.open_signal_receiver(*signums) as signals:
         async for signum in signals:
             log.info("stopping", extra={"fields": {"signal": signal.Signals(signum).name}})
             stop.set()
@@ -51,32 +97,51 @@ async def _daily(ctx: Context, store: Store, database: DatabaseExecutor) -> None
             log.info("daily", extra={"fields": {"result": line}})
 
 
-async def run_appliance(ctx: Context, store: Store, args: argparse.Namespace) -> None:
-    """Everything `serve` runs, in one trio process, until a stop signal."""
+async def run_appliance(
+    ctx: Context, store: Store, args: argparse.Namespace, role: WorkerRole | None = None
+) -> None:
+    """Everything `serve` runs, in one trio process, until a stop signal.
+
+    ``role`` is set in a worker process: its listeners share their ports with the other
+    workers, it gets its share of the session limit, stops on SIGTERM from the parent, and
+    runs the daily jobs only as worker 0.
+    """
     settings = ctx.settings
     handlers = build_handlers(settings, store)
-    listeners = build_listeners(settings, args.sip2_listen)
-    database = DatabaseExecutor(store)  # the one lane for database work in this process
+    limits = build_limits(settings)
+    signums: tuple[signal.Signals, ...]
+    if role is None:
+        listeners = build_listeners(settings, args.sip2_listen)
+        signums = (signal.SIGINT, signal.SIGTERM)
+    else:
+        listeners = list(role.listeners)
+        share = math.ceil(limits.max_sessions / role.workers)
+        limits = dataclasses.replace(limits, max_sessions=share)
+        signums = (signal.SIGTERM,)  # the parent turns Ctrl-C into SIGTERM
+    # The one lane for database work in this process; several workers take turns to write.
+    database = DatabaseExecutor(store, writer_turn=None if role is None else role.writer_turn)
     stop = trio.Event()
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(_stop_on_signal, stop)
+        nursery.start_soon(_stop_on_signal, stop, signums)
         bound = await nursery.start(
             functools.partial(
                 serve_sip2,
                 handlers,
                 listeners,
-                build_limits(settings),
+                limits,
                 stop=stop,
                 database=database,
+                reuse_port=role is not None,
             )
         )
         daily = trio.CancelScope()
-        if not args.no_daily_jobs:
+        if not args.no_daily_jobs and (role is None or role.runs_daily_jobs):
             nursery.start_soon(_in_scope, daily, _daily(ctx, store, database))
-        addresses = ", ".join(f"{host}:{port}" for host, port in bound)
-        ctx.out(f"reticent serving {settings.library.name}: SIP2 on {addresses}")
-        host, port = bound[0]
-        ctx.out(f"try it: .venv/bin/reticent sip2 shell {host}:{port}   (press Ctrl-C to stop)")
+        if role is None:
+            addresses = ", ".join(f"{host}:{port}" for host, port in bound)
+            ctx.out(f"reticent serving {settings.library.name}: SIP2 on {addresses}")
+            host, port = bound[0]
+            ctx.out(f"try it: .venv/bin/reticent sip2 shell {host}:{port}   (press Ctrl-C to stop)")
         await stop.wait()
         daily.cancel()  # a purge batch under way still commits or rolls back whole
         # serve_sip2 returns by itself within its grace period; this is only a safety net.
@@ -85,11 +150,67 @@ async def run_appliance(ctx: Context, store: Store, args: argparse.Namespace) ->
 
 def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     configure_logging(ctx.settings)
-    build_listeners(ctx.settings, args.sip2_listen)  # refuse bad listeners before opening the store
+    # Refuse bad listeners before opening the store.
+    listeners = build_listeners(ctx.settings, args.sip2_listen)
+    workers = args.sip2_workers if args.sip2_workers is not None else ctx.settings.sip2.workers
+    if workers > 1:
+        return _serve_workers(ctx, args, listeners, workers)
     with ctx.store() as store:
         trio.run(run_appliance, ctx, store, args)
     ctx.out("stopped")
     return EXIT_OK
+
+
+def _serve_workers(
+    ctx: Context, args: argparse.Namespace, listeners: Sequence[Listener], workers: int
+) -> int:
+    """The parent of `workers` worker processes (module doc), until they have all stopped."""
+    with ctx.store():
+        pass  # a bad key or database is reported here, once, not by every worker in a loop
+    reserved: list[socket.socket] = []
+    try:
+        resolved = []
+        for listener in listeners:
+            try:
+                held, port = reserve_port(listener.host, listener.port)
+            except OSError as error:
+                raise ValueError(f"cannot listen on {listener.label}: {error.strerror}") from None
+            reserved.append(held)
+            resolved.append(dataclasses.replace(listener, port=port))
+        addresses = ", ".join(f"{listener.host or '*'}:{listener.port}" for listener in resolved)
+        ctx.out(
+            f"reticent serving {ctx.settings.library.name}: SIP2 on {addresses} "
+            f"({workers} worker processes)"
+        )
+        ctx.stdout.flush()
+
+        def run_worker(index: int) -> int:
+            for held in reserved:
+                held.close()  # the parent's; the worker opens its own listening sockets
+            logging.getLogger().handlers[0].addFilter(_WorkerField(index))
+            database = ctx.settings.database_path
+            turn = database.with_name(f"{database.name}.sip2-turn")
+            role = WorkerRole(index, workers, tuple(resolved), turn)
+            with ctx.store() as store:
+                trio.run(functools.partial(run_appliance, ctx, store, args, role))
+            return EXIT_OK
+
+        code = supervise(run_worker, workers, stop_grace_s=ctx.settings.sip2.shutdown_grace_s)
+    finally:
+        for held in reserved:
+            held.close()
+    ctx.out("stopped")
+    return code
+
+
+def _workers_option(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_SIP2_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_SIP2_WORKERS}")
+    return value
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -99,6 +220,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         metavar="HOST:PORT",
         help="listen for SIP2 here instead of the configured listeners (repeatable)",
+    )
+    p.add_argument(
+        "--sip2-workers",
+        type=_workers_option,
+        metavar="N",
+        help="serve SIP2 from N processes on the same ports (default: [sip2] workers)",
     )
     p.add_argument(
         "--no-daily-jobs",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
-_HEX_DIGITS: Final = frozenset(b"0123456789abcdefABCDEF")
+_HEX4: Final = re.compile(rb"[0-9a-fA-F]{4}")
 _CHECKSUM_LENGTH: Final = 4
 _MARKER_LENGTH: Final = 2  # "AY" or "AZ"
 
@@ -39,7 +40,7 @@ def split_trailer(line: bytes, delimiter: bytes) -> Trailer | None:
     marker_at = checksum_at - _MARKER_LENGTH
     if marker_at < 0 or line[marker_at:checksum_at] != b"AZ":
         return None
-    if not all(byte in _HEX_DIGITS for byte in line[checksum_at:]):
+    if _HEX4.fullmatch(line, checksum_at) is None:
         return None
     given = line[checksum_at:].decode("ascii").upper()
     valid = checksum(line[:checksum_at]) == given

@@ -235,6 +235,7 @@ class VariableSlot:
     repeat: bool
     required: bool
     default: object
+    plain_text: bool = False  # TEXT kind: a str value is written as it is
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ class Layout:
     variable: tuple[VariableSlot, ...]
     by_code: Mapping[str, VariableSlot]
 
-    @property
+    @functools.cached_property
     def fixed_width(self) -> int:
         """Characters taken by the fixed fields after the command code."""
         return sum(slot.kind.width for slot in self.fixed)
@@ -273,7 +274,15 @@ def _build_layout(message_type: type[Message]) -> Layout:
             required = declared.default is MISSING and declared.default_factory is MISSING
             default = None if declared.default is MISSING else declared.default
             variable_slots.append(
-                VariableSlot(declared.name, spec.code, spec.kind, spec.repeat, required, default)
+                VariableSlot(
+                    declared.name,
+                    spec.code,
+                    spec.kind,
+                    spec.repeat,
+                    required,
+                    default,
+                    plain_text=spec.kind is TEXT,
+                )
             )
     by_code = {slot.code: slot for slot in variable_slots}
     if len(by_code) != len(variable_slots):

@@ -43,7 +43,8 @@ class PatronStatus:
 
     def to_wire(self) -> str:
         """Return the 14-character field."""
-        return "".join("Y" if getattr(self, flag.name) else " " for flag in fields(self))
+        values = self.__dict__
+        return "".join(["Y" if values[name] else " " for name in _PATRON_STATUS_NAMES])
 
     @classmethod
     def from_wire(cls, text: str) -> PatronStatus:
@@ -67,13 +68,19 @@ class Summary:
 
     def to_wire(self) -> str:
         """Return the 10-character field ("Y" at each requested position, blanks elsewhere)."""
-        flags = "".join("Y" if getattr(self, flag.name) else " " for flag in fields(self))
+        values = self.__dict__
+        flags = "".join(["Y" if values[name] else " " for name in _SUMMARY_NAMES])
         return flags.ljust(SUMMARY_LENGTH)
 
     @classmethod
     def from_wire(cls, text: str) -> Summary:
         """Read the field: "Y" (any case) in positions 1-6 requests the matching list."""
         return cls(**_flags_from_wire(cls, text))
+
+
+# Flag names in wire order, read once: to_wire runs for every 24 and 64 answer.
+_PATRON_STATUS_NAMES: Final = tuple(flag.name for flag in fields(PatronStatus))
+_SUMMARY_NAMES: Final = tuple(flag.name for flag in fields(Summary))
 
 
 def _repr_set_flags(flags: PatronStatus | Summary) -> str:
@@ -83,7 +90,8 @@ def _repr_set_flags(flags: PatronStatus | Summary) -> str:
 
 
 def _flags_from_wire(flag_type: type[PatronStatus | Summary], text: str) -> dict[str, bool]:
-    return {flag.name: text[i : i + 1] in _YES for i, flag in enumerate(fields(flag_type))}
+    names = _PATRON_STATUS_NAMES if issubclass(flag_type, PatronStatus) else _SUMMARY_NAMES
+    return {name: text[i : i + 1] in _YES for i, name in enumerate(names)}
 
 
 def supported_messages_to_wire(commands: frozenset[str]) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Final
+from typing import Final, NoReturn
 
 from ._checksum import split_trailer
 from ._errors import MALFORMED, TRUNCATED, UNKNOWN_COMMAND, LocalProtocolError, RemoteProtocolError
-from ._fields import Layout, Message, VariableSlot, layout_of
+from ._fields import Layout, Message, layout_of
 from ._requests import REQUEST_TYPES
 from ._responses import RESPONSE_TYPES
 from ._settings import TerminalSettings
@@ -42,12 +42,44 @@ def encode_message(message: Message, settings: TerminalSettings) -> bytes:
     layout = layout_of(message_type)
     delimiter = settings.field_delimiter
     parts = [message_type.COMMAND]
+    # This runs for every answer on the event loop: one pass over the precomputed table, and
+    # the error text is only built when a value is refused.
     for slot in layout.fixed:
-        parts.append(_written(message, slot.name, slot.kind.write, settings))
+        text = _written(message, slot.name, slot.kind.write, settings)
+        if delimiter in text or "\r" in text or "\n" in text:
+            _refuse_framing(message, slot.name)
+        parts.append(text)
     for variable in layout.variable:
-        for value in _variable_values(message, variable, settings):
-            parts.append(f"{variable.code}{value}{delimiter}")
-    where = f"{message_type.__name__}.extra"
+        value = getattr(message, variable.name)
+        if variable.repeat:
+            if not isinstance(value, tuple | list) or (
+                value and not all(isinstance(item, str) for item in value)
+            ):
+                raise LocalProtocolError(
+                    f"{message_type.__name__}.{variable.name}: expected a tuple of str"
+                )
+            for item in value:
+                if delimiter in item or "\r" in item or "\n" in item:
+                    _refuse_framing(message, variable.name)
+                parts.append(f"{variable.code}{item}{delimiter}")
+            continue
+        if value is None and not variable.required:
+            continue
+        if type(value) is str and variable.plain_text:
+            text = value  # the TEXT kind writes a str as it is
+        else:
+            text = _written(message, variable.name, variable.kind.write, settings)
+        if delimiter in text or "\r" in text or "\n" in text:
+            _refuse_framing(message, variable.name)
+        parts.append(f"{variable.code}{text}{delimiter}")
+    if message.extra:
+        _encode_extra(message, settings, parts)
+    return "".join(parts).encode(settings.encoding, errors="replace")
+
+
+def _encode_extra(message: Message, settings: TerminalSettings, parts: list[str]) -> None:
+    where = f"{type(message).__name__}.extra"
+    delimiter = settings.field_delimiter
     for pair in message.extra:
         if not (
             isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
@@ -59,7 +91,12 @@ def encode_message(message: Message, settings: TerminalSettings) -> bytes:
         parts.append(
             f"{_framed(code, where, settings)}{_framed(value, where, settings)}{delimiter}"
         )
-    return "".join(parts).encode(settings.encoding, errors="replace")
+
+
+def _refuse_framing(message: Message, name: str) -> NoReturn:
+    raise LocalProtocolError(
+        f"{type(message).__name__}.{name}: a value contains the field delimiter, CR or LF"
+    )
 
 
 def _framed(text: str, name: str, settings: TerminalSettings) -> str:
@@ -74,24 +111,10 @@ def _written(
     write: Callable[[object, TerminalSettings], str],
     settings: TerminalSettings,
 ) -> str:
-    where = f"{type(message).__name__}.{name}"
     try:
-        text = write(getattr(message, name), settings)
+        return write(getattr(message, name), settings)
     except LocalProtocolError as error:
-        raise LocalProtocolError(f"{where}: {error}") from None
-    return _framed(text, where, settings)
-
-
-def _variable_values(message: Message, slot: VariableSlot, settings: TerminalSettings) -> list[str]:
-    value = getattr(message, slot.name)
-    if slot.repeat:
-        where = f"{type(message).__name__}.{slot.name}"
-        if not isinstance(value, tuple | list) or not all(isinstance(item, str) for item in value):
-            raise LocalProtocolError(f"{where}: expected a tuple of str")
-        return [_framed(item, where, settings) for item in value]
-    if value is None and not slot.required:
-        return []
-    return [_written(message, slot.name, slot.kind.write, settings)]
+        raise LocalProtocolError(f"{type(message).__name__}.{name}: {error}") from None
 
 
 def parse_message(line: bytes, settings: TerminalSettings) -> Message:

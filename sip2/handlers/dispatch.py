@@ -50,6 +50,10 @@ from sip2.handlers.session import TerminalSession
 _UNSAFE = str.maketrans({"|": "/", "\r": " ", "\n": " "})
 
 
+def _unsafe(text: str) -> bool:
+    return "|" in text or "\r" in text or "\n" in text
+
+
 def _clean(value: object) -> object:
     if isinstance(value, str):
         return value.translate(_UNSAFE)
@@ -58,17 +62,37 @@ def _clean(value: object) -> object:
     return value
 
 
+_FIELD_NAMES: dict[type[Message], tuple[str, ...]] = {}
+
+
+def _field_names(message_type: type[Message]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(message_type)
+    if names is None:
+        fields = dataclasses.fields(message_type)
+        names = _FIELD_NAMES[message_type] = tuple(f.name for f in fields if f.name != "extra")
+    return names
+
+
 def wire_safe(message: Message) -> Message:
     """Replace field delimiters and line breaks inside values (a title may hold "|")."""
-    changes: dict[str, Any] = {
-        f.name: _clean(getattr(message, f.name))
-        for f in dataclasses.fields(message)
-        if f.name != "extra"
-    }
-    changes = {k: v for k, v in changes.items() if v != getattr(message, k)}
-    extra = tuple((code, str(_clean(value))) for code, value in message.extra)
-    if extra != message.extra:
-        changes["extra"] = extra
+    # Every answer passes here on the database thread: look first, copy only what needs it.
+    changes: dict[str, Any] = {}
+    for name in _field_names(type(message)):
+        value = getattr(message, name)
+        if isinstance(value, str):
+            if _unsafe(value):
+                changes[name] = value.translate(_UNSAFE)
+        elif (
+            isinstance(value, tuple)
+            and value
+            and all(isinstance(v, str) for v in value)
+            and any(_unsafe(v) for v in value)
+        ):
+            changes[name] = _clean(value)
+    if message.extra:
+        extra = tuple((code, str(_clean(value))) for code, value in message.extra)
+        if extra != message.extra:
+            changes["extra"] = extra
     return dataclasses.replace(message, **changes) if changes else message
 
 
@@ -89,6 +113,11 @@ _ROUTES: Mapping[type[Message], Callable[..., Message]] = {
     ItemInformation: items.item_information,
     ItemStatusUpdate: items.item_status_update,
 }
+# Requests whose handlers only read (store.read()): with several worker processes they run
+# outside the turn the workers' write batches take (DatabaseExecutor.run_read).
+_READS_ONLY: frozenset[type[Message]] = frozenset(
+    {SCStatus, PatronStatusRequest, PatronInformation, ItemInformation}
+)
 # BX must be truthful: every message of SIP2 2.00 is handled (97 by the codec, 93/99 here).
 SUPPORTED = frozenset(SUPPORTED_MESSAGES_ORDER)
 
@@ -199,6 +228,10 @@ class Sip2Handlers:
             supported_messages=SUPPORTED,
             terminal_location=session.account.location if session.account else None,
         )
+
+    def reads_only(self, request: Message) -> bool:
+        """Whether ``handle(request, ...)`` only reads the store (see ``_READS_ONLY``)."""
+        return type(request) in _READS_ONLY
 
     def handle(self, request: Message, session: TerminalSession, now: dt.datetime) -> Message:
         """The answer to one request (not 93, which needs the steps above)."""
