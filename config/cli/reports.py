@@ -143,6 +143,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="USER",
         help="run as this staff user (password on standard input); needed for overdue",
     )
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the --as user's password from standard input (the only way it is read)",
+    )
     p.set_defaults(func=cmd_report)
 
     privacy = sub.add_parser("privacy", help="privacy checks (PRIV-15)").add_subparsers(
