@@ -38,6 +38,7 @@ from core.model import (
     Patron,
     ReadingHistory,
 )
+from core.model.legal import LegalRequest, LegalRequestPatron, RequestStatus
 from core.model.notices import SentNotice
 from core.model.retention import PurgeRun
 from core.policy.consent_kinds import CHECKOUT_HISTORY
@@ -187,6 +188,13 @@ def _note_expired(cut: Cutoffs) -> ColumnElement[bool]:
     return Patron.note_expires_on < cut.notes_expired_before
 
 
+LEGAL_HOLD_STATUSES = (
+    RequestStatus.RECEIVED.value,
+    RequestStatus.APPROVED.value,
+    RequestStatus.DISCLOSED.value,
+)
+
+
 def _patron_expired(cut: Cutoffs) -> ColumnElement[bool]:
     stale = or_(
         Patron.expires_on < cut.expired_patrons_before,
@@ -197,7 +205,14 @@ def _patron_expired(cut: Cutoffs) -> ColumnElement[bool]:
         exists().where(Hold.patron_id == Patron.id),
         exists().where(Fee.patron_id == Patron.id, Fee.status == FeeStatus.OPEN.value),
     )
-    return stale & ~open_business
+    # Legal hold (PRIV-13): a patron named in a request still under way is kept until it is
+    # closed or rejected; destroying records a court asked about is not the library's call.
+    held = exists().where(
+        LegalRequestPatron.barcode == Patron.barcode,
+        LegalRequestPatron.request_id == LegalRequest.id,
+        LegalRequest.status.in_(LEGAL_HOLD_STATUSES),
+    )
+    return stale & ~open_business & ~held
 
 
 def delete_patrons(
