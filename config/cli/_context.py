@@ -51,6 +51,11 @@ class Context:
         finally:
             opened.close()
 
+    def check_store(self) -> None:
+        """Open and close the store once: a bad key or database is reported here, with no work
+        started."""
+        build_store(self.settings).close()
+
     def out(self, text: str = "") -> None:
         print(text, file=self.stdout)
 

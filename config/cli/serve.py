@@ -165,8 +165,7 @@ def _serve_workers(
     ctx: Context, args: argparse.Namespace, listeners: Sequence[Listener], workers: int
 ) -> int:
     """The parent of `workers` worker processes (module doc), until they have all stopped."""
-    with ctx.store():
-        pass  # a bad key or database is reported here, once, not by every worker in a loop
+    ctx.check_store()  # a bad key or database is reported once, not by every worker in a loop
     reserved: list[socket.socket] = []
     try:
         resolved = []

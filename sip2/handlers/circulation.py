@@ -147,18 +147,22 @@ def checkin(
     assert session.actor is not None
     opts = ctx.options
     institution = request.institution_id or opts.institution_id
-    if request.cancel:
+
+    def refuse(text: str, *, alert: bool) -> CheckinResponse:
         return CheckinResponse(
             ok=False,
             resensitize=False,
             magnetic_media=None,
-            alert=False,
+            alert=alert,
             transaction_date=ctx.local(now),
             institution_id=institution,
             item_id=request.item_id,
             permanent_location="",
-            screen_messages=("Cancelling a return is not supported.",),
+            screen_messages=(text,),
         )
+
+    if request.cancel:
+        return refuse("Cancelling a return is not supported.", alert=False)
     # A book drop may send the time the item was dropped; never a time in the future.
     returned_at = _aware(ctx, request.return_date)
     when = min(returned_at, now) if returned_at is not None else now
@@ -166,17 +170,7 @@ def checkin(
         with ctx.store.write() as uow:
             result = circulation.checkin(uow, session.actor, when, request.item_id)
     except DomainError as refusal:
-        return CheckinResponse(
-            ok=False,
-            resensitize=False,
-            magnetic_media=None,
-            alert=True,
-            transaction_date=ctx.local(now),
-            institution_id=institution,
-            item_id=request.item_id,
-            permanent_location="",
-            screen_messages=(reason_text(refusal.reason),),
-        )
+        return refuse(reason_text(refusal.reason), alert=True)
     item = result.item
     alert_type: str | None = None
     sort_bin = item.location or None
