@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from config.settings import Settings
 from core.imports import ItemRow, PatronRow, import_items, import_patrons
 from core.policy.calendar import local_date
+from core.policy.secret_rules import PinRule
 from core.privacy.policy import publish_policy
 from core.privacy.training import acknowledge_training
 from core.services.accounts import add_sip_account, add_staff
@@ -17,13 +18,16 @@ from core.store.uow import Store
 
 SEED = 1876  # a fixed seed: every demo instance holds the same invented library
 
+# The demo's secrets meet the default rules (PRIV-09); only its PIN is the simple one, which
+# the demo configuration allows by turning `[security.pin] refuse_obvious` off.
 DEMO_STAFF = (
-    ("admin", "admin", "admin-demo"),
-    ("desk", "circulation", "desk-demo"),
-    ("privacy", "privacy_officer", "privacy-demo"),
+    ("admin", "admin", "admin-demo-pass"),
+    ("desk", "circulation", "desk-demo-pass"),
+    ("privacy", "privacy_officer", "privacy-demo-pass"),
 )
-DEMO_TERMINAL = ("kiosk1", "kiosk-demo")
+DEMO_TERMINAL = ("kiosk1", "kiosk1-demo-password")
 DEMO_PIN = "1234"
+DEMO_PIN_RULE = PinRule(refuse_obvious=False)
 DEMO_POLICY = """Privacy policy of the demo library (version demo-1).
 
 We keep only what lending needs: your card number, name, category, card expiry and, if you
@@ -163,13 +167,20 @@ def load_demo(store: Store, settings: Settings, now: dt.datetime) -> list[str]:
     admin = local_admin(settings.circulation.branches[0])
     today = local_date(now, settings.circulation.calendar)
     hasher = store.env.hasher
+    security = settings.security
+    staff_rule, terminal_rule = security.staff_password_rule, security.terminal_password_rule
+    for user, _, password in DEMO_STAFF:
+        staff_rule.require(password, f"demo password of {user}")
+    terminal_rule.require(DEMO_TERMINAL[1], "demo terminal password")
     staff_hashes = [(user, role, hasher.hash(password)) for user, role, password in DEMO_STAFF]
     terminal_hash = hasher.hash(DEMO_TERMINAL[1])
     with store.write() as uow:
         items = import_items(uow, admin, now, demo_items(rng))
-        patrons = import_patrons(uow, admin, now, demo_patrons(rng, today))
+        patrons = import_patrons(
+            uow, admin, now, demo_patrons(rng, today), pin_rule=DEMO_PIN_RULE
+        )
         for user, role, password_hash in staff_hashes:
-            add_staff(uow, admin, now, user, role, password_hash)
+            add_staff(uow, admin, now, user, role, password_hash, secret_rule=staff_rule.label)
         # PRIV-01/PRIV-15: a published policy, acknowledged by the demo staff (their training).
         publish_policy(uow, admin, now, DEMO_POLICY, "demo-1", today)
         for user, _, _ in staff_hashes:
@@ -182,6 +193,7 @@ def load_demo(store: Store, settings: Settings, now: dt.datetime) -> list[str]:
             terminal_hash,
             institution_id=settings.library.institution_id,
             location=settings.circulation.branches[0],
+            secret_rule=terminal_rule.label,
         )
     return [
         f"demo data: {items.items_created} items on {items.records_created} records, "

@@ -19,6 +19,13 @@ from config.settings_notices import NoticesSettings
 from config.settings_privacy import PrivacySettings
 from config.settings_retention import RetentionSettings
 from core.policy.rules import CirculationRules, LoanRule
+from core.policy.secret_rules import (
+    MAX_PIN_LENGTH,
+    STAFF_PASSWORD_MIN,
+    TERMINAL_PASSWORD_MIN,
+    PasswordRule,
+    PinRule,
+)
 
 CONFIG_ENV_VAR = "RETICENT_CONFIG"
 DEFAULT_DATA_DIR = Path("var")
@@ -60,9 +67,20 @@ class Argon2Settings:
 
 @dataclass(frozen=True)
 class SecuritySettings:
-    """Password and PIN hashing parameters."""
+    """Password and PIN hashing parameters, and what new secrets must be (PRIV-09)."""
 
+    staff_password_min_length: int = STAFF_PASSWORD_MIN
+    terminal_password_min_length: int = TERMINAL_PASSWORD_MIN
+    pin: PinRule = field(default_factory=PinRule)
     argon2: Argon2Settings = Argon2Settings()
+
+    @property
+    def staff_password_rule(self) -> PasswordRule:
+        return PasswordRule(self.staff_password_min_length)
+
+    @property
+    def terminal_password_rule(self) -> PasswordRule:
+        return PasswordRule(self.terminal_password_min_length)
 
 
 @dataclass(frozen=True)
@@ -209,6 +227,9 @@ _LOOPBACK_NAMES = ("localhost",)
 # RFC 9106 recommends 128-bit salts; a tag under 128 bits gives too little margin.
 _MIN_ARGON2_SALT = 16
 _MIN_ARGON2_HASH = 16
+# PRIV-09: rules weaker than these are refused in the configuration, whatever a file says.
+MIN_PASSWORD_RULE = 8
+MIN_PIN_LENGTH = 4
 # More SIP2 worker processes than this buys nothing on an appliance: they share one SQLite
 # writer, and each holds its own connection pool and page cache.
 MAX_SIP2_WORKERS = 16
@@ -231,8 +252,19 @@ def validate_settings(settings: Settings, *, source: str) -> None:
     check.at_least("security.argon2.memory_cost_kib", argon2.memory_cost_kib, lanes_kib)
     check.at_least("security.argon2.hash_len", argon2.hash_len, _MIN_ARGON2_HASH)
     check.at_least("security.argon2.salt_len", argon2.salt_len, _MIN_ARGON2_SALT)
+    _validate_secret_rules(check, settings.security)
     _validate_imports(check, settings.imports)
     _validate_sip2(check, settings.sip2)
+
+
+def _validate_secret_rules(check: _Checker, security: SecuritySettings) -> None:
+    for name in ("staff_password_min_length", "terminal_password_min_length"):
+        check.at_least(f"security.{name}", getattr(security, name), MIN_PASSWORD_RULE)
+    pin = security.pin
+    check.at_least("security.pin.min_length", pin.min_length, MIN_PIN_LENGTH)
+    check.at_least("security.pin.max_length", pin.max_length, pin.min_length)
+    if pin.max_length > MAX_PIN_LENGTH:
+        raise check.error("security.pin.max_length", f"must be at most {MAX_PIN_LENGTH}")
 
 
 class _Checker:

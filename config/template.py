@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config.settings import LibrarySettings, Settings
+from config.settings import Argon2Settings, LibrarySettings, Settings
 from core.policy.rules import LoanRule
+from core.policy.secret_rules import PinRule
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -38,12 +39,19 @@ _HEADER = """\
 """
 
 
-def render_config(data_dir: Path, *, library_name: str = LibrarySettings().name) -> str:
+def render_config(
+    data_dir: Path, *, library_name: str = LibrarySettings().name, pin: PinRule | None = None
+) -> str:
     """Return the text of a commented configuration file that loads back to the defaults.
 
-    `data_dir` is written as given; a relative one is taken from the file's folder.
+    `data_dir` is written as given; a relative one is taken from the file's folder. `pin`
+    replaces the default PIN rule (the demo allows its simple PIN that way).
     """
     defaults = Settings()
+    if pin is not None:
+        defaults = dataclasses.replace(
+            defaults, security=dataclasses.replace(defaults.security, pin=pin)
+        )
     parts = [
         _HEADER,
         "# Folder for the encrypted database, its key file and backups.",
@@ -104,12 +112,18 @@ def _key(name: str) -> str:
 
 
 def _settings_of(
-    instance: DataclassInstance, comments: Mapping[str, str], *, skip: str = ""
+    instance: DataclassInstance,
+    comments: Mapping[str, str],
+    *,
+    skip: str = "",
+    skip_types: tuple[type, ...] = (),
 ) -> list[str]:
-    """Write a dataclass's fields as `key = value`, each after its comment, leaving out None."""
+    """Write a dataclass's fields as `key = value`, each after its comment, leaving out None
+    (and values of `skip_types`: tables written as sections of their own)."""
     lines: list[str] = []
     for f in dataclasses.fields(instance):
-        if f.name == skip or getattr(instance, f.name) is None:
+        value = getattr(instance, f.name)
+        if f.name == skip or value is None or isinstance(value, skip_types):
             continue
         if f.name in comments:
             lines.extend(f"# {line}" for line in comments[f.name].splitlines())
@@ -286,14 +300,51 @@ def _rule_table(by_media: Mapping[str, LoanRule]) -> list[str]:
 
 
 def _security(defaults: Settings) -> str:
-    return _section(
+    security = defaults.security
+    rules = _section(
+        "security",
+        "What new secrets must be (PRIV-09). Secrets set before a stricter rule are named by\n"
+        "`reticent privacy audit`.",
+        _settings_of(
+            security,
+            {
+                "staff_password_min_length": "Shortest staff password accepted.",
+                "terminal_password_min_length": (
+                    "Shortest SIP2 terminal password accepted; `reticent sip-account add\n"
+                    "--generate` makes one for you."
+                ),
+            },
+            skip_types=(PinRule, Argon2Settings),
+        ),
+    )
+    pin_comment = "What a patron's PIN may be, wherever it is set or imported."
+    if not security.pin.refuse_obvious:
+        pin_comment += (
+            "\nThis demo instance allows obvious PINs for its demo PIN 1234; a library's own\n"
+            "instance keeps refuse_obvious = true (`reticent privacy audit` warns otherwise)."
+        )
+    pin = _section(
+        "security.pin",
+        pin_comment,
+        _settings_of(
+            security.pin,
+            {
+                "min_length": "Shortest PIN (at least 4).",
+                "max_length": "Longest PIN.",
+                "digits_only": "Only digits, for terminals whose PIN pads have nothing else.",
+                "refuse_obvious": "Refuse one repeated digit (0000) and runs (1234, 9876).",
+            },
+        ),
+    )
+    argon2 = _section(
         "security.argon2",
         (
             "Cost of hashing PINs and staff passwords with argon2id (PRIV-09). Higher values make\n"
             "guessing harder and logins slower; stored hashes are updated at the next login."
         ),
-        _settings_of(defaults.security.argon2, {}),
+        _settings_of(security.argon2, {}),
     )
+    return "\n".join([rules, pin, argon2])
 
 
 def _imports(defaults: Settings) -> str:

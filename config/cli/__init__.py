@@ -8,10 +8,25 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from config.cli import admin, circ, consent, imports, legal, reports, retention, serve
-from config.cli._context import EXIT_REFUSED, EXIT_SETUP, Context
-from config.loader import ConfigError
-from core.errors import DomainError, ImportRowError, ReticentError, StoreError
+from config.cli import accounts, admin, circ, consent, imports, legal, reports, retention, serve
+from config.cli._context import Context
+from config.cli._errors import EXIT_PIPE, exit_code, silence_stdout
+
+CONFIG_HELP = "configuration file (default: $RETICENT_CONFIG)"
+
+
+def _config_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Let every subcommand take --config too, so it works wherever the user puts it.
+
+    SUPPRESS as default: a subcommand without it leaves the value given before it untouched.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.add_argument(
+                    "--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP
+                )
+                _config_everywhere(child)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,12 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="reticent",
         description="Privacy-first circulation appliance for libraries.",
     )
-    parser.add_argument(
-        "--config", type=Path, help="configuration file (default: $RETICENT_CONFIG)"
-    )
+    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for topic in (admin, circ, imports, serve, consent, retention, legal, reports):
+    for topic in (admin, accounts, circ, imports, serve, consent, retention, legal, reports):
         topic.register(sub)
+    _config_everywhere(parser)
     return parser
 
 
@@ -37,20 +51,14 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         ctx.config_path = args.config or ctx.config_path
     try:
         code: int = args.func(ctx, args)
-    except (ConfigError, StoreError) as exc:
-        ctx.err(str(exc))
-        return EXIT_SETUP
-    except DomainError as exc:
-        ctx.err(f"refused: {exc} [{exc.reason.value}]")
-        return EXIT_REFUSED
-    except (ImportRowError, ReticentError) as exc:
-        ctx.err(str(exc))
-        return EXIT_REFUSED
-    except ValueError as exc:
-        ctx.err(str(exc))
-        return EXIT_SETUP
-    except KeyboardInterrupt:
-        return 130
+        ctx.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+    except BaseException as exc:  # every outcome: one line and a code
+        if isinstance(exc, SystemExit):
+            raise
+        if isinstance(exc, BrokenPipeError):
+            silence_stdout(ctx.stdout)
+            return EXIT_PIPE
+        return exit_code(ctx, args, exc)
     return code
 
 

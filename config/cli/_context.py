@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TextIO
 
 from config.bootstrap import build_store
-from config.settings import Settings, load_settings
+from config.settings import CONFIG_ENV_VAR, Settings, load_settings
+from core.errors import StoreError
 from core.services.accounts import authenticate_staff
 from core.services.actors import Actor
 from core.store.uow import Store
@@ -43,8 +44,23 @@ class Context:
             self._settings = load_settings(self.config_path, self.environ)
         return self._settings
 
+    def require_instance(self) -> None:
+        """Refuse at once, with what to do, when the settings point at no instance at all."""
+        settings = self.settings
+        if settings.store.url is not None:
+            return
+        if settings.database_path.exists() or settings.key_path.exists():
+            return  # a half-present instance is reported by the store with the exact file
+        if self.config_path is None and not self.environ.get(CONFIG_ENV_VAR):
+            raise StoreError("no instance here: run `reticent init` or set RETICENT_CONFIG")
+        raise StoreError(
+            f"no instance in {settings.data_dir} (no {settings.database_path.name} and no "
+            f"{settings.key_path.name} there): run `reticent init` first"
+        )
+
     @contextmanager
     def store(self, *, migrate: bool = False) -> Iterator[Store]:
+        self.require_instance()
         opened = build_store(self.settings, migrate=migrate)
         try:
             yield opened
@@ -54,6 +70,7 @@ class Context:
     def check_store(self) -> None:
         """Open and close the store once: a bad key or database is reported here, with no work
         started."""
+        self.require_instance()
         build_store(self.settings).close()
 
     def out(self, text: str = "") -> None:

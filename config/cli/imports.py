@@ -86,7 +86,12 @@ def cmd_import_patrons(ctx: Context, args: argparse.Namespace) -> int:
         try:
             with store.write() as uow:
                 report = import_patrons(
-                    uow, local_admin(), ctx.clock(), read_patrons_csv(path), progress=progress
+                    uow,
+                    local_admin(),
+                    ctx.clock(),
+                    read_patrons_csv(path),
+                    progress=progress,
+                    pin_rule=ctx.settings.security.pin,
                 )
         except ImportFailed as failure:
             return _report_failure(ctx, failure)

@@ -98,12 +98,16 @@ def audit_facts(settings: Settings) -> AuditFacts:
         canary_warn_days=privacy.canary_warn_days,
         smtp_host=settings.notices.smtp_host,
         smtp_starttls=settings.notices.starttls,
+        staff_password_rule=settings.security.staff_password_rule,
+        terminal_password_rule=settings.security.terminal_password_rule,
+        pin_rule=settings.security.pin,
     )
 
 
 def cmd_privacy_audit(ctx: Context, args: argparse.Namespace) -> int:
     facts = audit_facts(ctx.settings)
     now = ctx.clock()
+    ctx.require_instance()
     try:
         store = build_store(ctx.settings)
     except StoreError as exc:

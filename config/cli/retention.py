@@ -51,6 +51,7 @@ def cmd_purge(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
     settings = ctx.settings
     _embedded_only(settings)
+    ctx.require_instance()
     now = ctx.clock()
     if args.file is not None:
         target = Path(args.file)
@@ -71,6 +72,7 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
     settings = ctx.settings
     _embedded_only(settings)
+    ctx.require_instance()
     rules = retention_rules(settings.retention)
     backup_key = load_key(Path(args.backup_key_file)) if args.backup_key_file else None
     report = restore(
@@ -89,6 +91,7 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_rekey(ctx: Context, args: argparse.Namespace) -> int:
     settings = ctx.settings
     _embedded_only(settings)
+    ctx.require_instance()
     report = rekey(settings.database_path, settings.key_path, now=ctx.clock(), actor=_admin(ctx))
     state = "completed an interrupted rotation" if report.resumed else "rotated the store key"
     ctx.out(f"{state}; new key in {report.key_file} (mode 0600)")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import functools
 import logging
 import math
@@ -30,7 +31,14 @@ from config.daily import purge_is_due, run_daily_jobs, seconds_until
 from config.settings import MAX_SIP2_WORKERS
 from config.sip2_wiring import build_handlers, build_limits, build_listeners
 from core.store.uow import Store
-from sip2.server import DatabaseExecutor, Listener, reserve_port, serve_sip2, supervise
+from sip2.server import (
+    DatabaseExecutor,
+    Listener,
+    check_listeners,
+    reserve_port,
+    serve_sip2,
+    supervise,
+)
 
 log = logging.getLogger("reticent.serve")
 
@@ -123,17 +131,20 @@ async def run_appliance(
     stop = trio.Event()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_stop_on_signal, stop, signums)
-        bound = await nursery.start(
-            functools.partial(
-                serve_sip2,
-                handlers,
-                listeners,
-                limits,
-                stop=stop,
-                database=database,
-                reuse_port=role is not None,
+        try:
+            bound = await nursery.start(
+                functools.partial(
+                    serve_sip2,
+                    handlers,
+                    listeners,
+                    limits,
+                    stop=stop,
+                    database=database,
+                    reuse_port=role is not None,
+                )
             )
-        )
+        except OSError as error:
+            raise ValueError(_listen_failure(listeners, error)) from None
         daily = trio.CancelScope()
         if not args.no_daily_jobs and (role is None or role.runs_daily_jobs):
             nursery.start_soon(_in_scope, daily, _daily(ctx, store, database))
@@ -148,10 +159,22 @@ async def run_appliance(
         nursery.cancel_scope.deadline = trio.current_time() + settings.sip2.shutdown_grace_s + 1
 
 
+def _listen_failure(listeners: Sequence[Listener], error: OSError) -> str:
+    where = ", ".join(listener.label for listener in listeners)
+    text = f"cannot listen for SIP2 on {where}: {error.strerror or error}"
+    if error.errno == errno.EADDRINUSE:
+        text += (
+            " (is another `reticent serve` running? stop it, or choose another port with "
+            "--sip2-listen HOST:PORT or [[sip2.listeners]])"
+        )
+    return text
+
+
 def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     configure_logging(ctx.settings)
-    # Refuse bad listeners before opening the store.
+    # Refuse bad listeners before opening the store (PRIV-08: plain TCP off the loopback).
     listeners = build_listeners(ctx.settings, args.sip2_listen)
+    check_listeners(listeners)
     workers = args.sip2_workers if args.sip2_workers is not None else ctx.settings.sip2.workers
     if workers > 1:
         return _serve_workers(ctx, args, listeners, workers)
@@ -173,7 +196,7 @@ def _serve_workers(
             try:
                 held, port = reserve_port(listener.host, listener.port)
             except OSError as error:
-                raise ValueError(f"cannot listen on {listener.label}: {error.strerror}") from None
+                raise ValueError(_listen_failure([listener], error)) from None
             reserved.append(held)
             resolved.append(dataclasses.replace(listener, port=port))
         addresses = ", ".join(f"{listener.host or '*'}:{listener.port}" for listener in resolved)

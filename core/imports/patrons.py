@@ -26,6 +26,7 @@ from core.model import Patron
 from core.policy.barcodes import barcode_refusal
 from core.policy.calendar import local_date
 from core.policy.rules import CirculationRules
+from core.policy.secret_rules import PinRule
 from core.services.actors import Actor, Permission
 from core.store.uow import UnitOfWork
 
@@ -40,7 +41,7 @@ PATRON_COLUMNS = (
     "phone",
 )
 
-PIN_MIN, PIN_MAX = 4, 64
+DEFAULT_PIN_RULE = PinRule()
 # Patrons per INSERT: small, because with PINs each batch waits for its argon2 hashes and
 # `progress` should move every few seconds, not every few minutes.
 PATRON_BATCH = 500
@@ -98,10 +99,12 @@ def import_patrons(
     *,
     progress: Callable[[int], None] | None = None,
     hash_pin: Callable[[str], str] | None = None,
+    pin_rule: PinRule = DEFAULT_PIN_RULE,
 ) -> ImportReport:
     """Validate every row, then hash PINs and write the patrons; on any error raise ImportFailed.
 
     Nothing is written unless the whole file is valid, and no PIN is hashed before that.
+    Every PIN must meet `pin_rule` (`[security.pin]`, PRIV-09); its label is stored with it.
     `progress` is called with the number of patrons written so far after each batch.
     """
     actor.require(Permission.IMPORT)
@@ -109,7 +112,7 @@ def import_patrons(
     checked = validate_rows(
         uow.session,
         rows,
-        lambda row: _check_row(row, rules),
+        lambda row: _check_row(row, rules, pin_rule),
         lambda row: row.barcode,
         Patron.barcode,
     )
@@ -119,6 +122,7 @@ def import_patrons(
         checked,
         hash_pin if hash_pin is not None else uow.env.hasher.hash,
         progress,
+        pin_rule.label,
     )
     append_event(
         uow.session,
@@ -142,7 +146,9 @@ def _check_text(problems: list[str], name: str, value: str, limit: int, *, requi
         problems.append(f"{name} is longer than {limit} characters")
 
 
-def _check_row(row: PatronRow, rules: CirculationRules) -> tuple[_CheckedPatron | None, list[str]]:
+def _check_row(
+    row: PatronRow, rules: CirculationRules, pin_rule: PinRule
+) -> tuple[_CheckedPatron | None, list[str]]:
     """The validated patron (None when invalid) and what is wrong with the row.
 
     PRIV-09: the reasons name the field and the rule, never the value.
@@ -160,8 +166,9 @@ def _check_row(row: PatronRow, rules: CirculationRules) -> tuple[_CheckedPatron 
     expires_on = _parse_date(row.expires_on)
     if expires_on is None:
         problems.append("expires_on must be a date written YYYY-MM-DD")
-    if row.pin and not (PIN_MIN <= len(row.pin) <= PIN_MAX and row.pin.isprintable()):
-        problems.append(f"pin must be {PIN_MIN} to {PIN_MAX} printable characters")
+    pin_problem = pin_rule.problem(row.pin) if row.pin else None
+    if pin_problem is not None:
+        problems.append(f"pin {pin_problem}")
     if row.email and "@" not in row.email:
         problems.append("email must contain @")
     _check_text(problems, "email", row.email, _EMAIL_MAX, required=False)
@@ -196,6 +203,7 @@ def _insert(
     checked: list[_CheckedPatron],
     hash_pin: Callable[[str], str],
     progress: Callable[[int], None] | None,
+    pin_rule: str,
 ) -> int:
     """Second pass: hash the PINs in parallel threads (argon2 releases the GIL), then INSERT."""
     session = uow.session
@@ -220,6 +228,7 @@ def _insert(
                         "email": patron.email,
                         "phone": patron.phone,
                         "pin_hash": next(hashes) if patron.pin else None,
+                        "pin_rule": pin_rule if patron.pin else None,
                         "pin_failed_attempts": 0,
                         "is_minor": False,
                         "card_lost": False,

@@ -30,6 +30,7 @@ class Patron(Base):
     email: Mapped[str | None] = annotated(String(254), pii=D, purpose="notices the patron asked for", retention=PATRON)
     phone: Mapped[str | None] = annotated(String(32), pii=D, purpose="notices the patron asked for", retention=PATRON)
     pin_hash: Mapped[str | None] = annotated(String(200), pii=D, purpose="authenticate the patron (argon2id, PRIV-09)", retention=PATRON)
+    pin_rule: Mapped[str | None] = annotated(String(32), pii=I, purpose="PIN rule the PIN was set under; None: before rules (PRIV-09)", retention=PATRON)
     pin_failed_attempts: Mapped[int] = annotated(Integer, default=0, pii=I, purpose="lock out PIN guessing", retention=PATRON)
     pin_locked_until: Mapped[dt.datetime | None] = annotated(UTCDateTime, pii=I, purpose="lock out PIN guessing", retention=PATRON)
     is_minor: Mapped[bool] = annotated(Boolean, default=False, pii=I, purpose="minors' rules without a birth date (PRIV-06)", retention=PATRON)

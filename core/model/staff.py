@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped
 
 from core.model.base import Base, PiiClass, UTCDateTime, annotated
 
-STAFF = "while the account exists"
+STAFF = "while the account exists (a removed one stays as a tombstone without its password)"
 TERMINAL = "while the terminal account exists"
 I, N = PiiClass.INDIRECT, PiiClass.NONE  # noqa: E741
 
@@ -25,6 +25,8 @@ class StaffUser(Base):
     password_hash: Mapped[str] = annotated(String(200), pii=I, purpose="authentication (argon2id)", retention=STAFF)
     training_version: Mapped[str | None] = annotated(String(32), pii=I, purpose="training acknowledged (PRIV-15)", retention=STAFF)
     disabled: Mapped[bool] = annotated(Boolean, default=False, pii=I, purpose="revoke access", retention=STAFF)
+    secret_rule: Mapped[str | None] = annotated(String(32), pii=N, purpose="password rule the password was set under; None: before rules (PRIV-09)", retention=STAFF)
+    removed_at: Mapped[dt.datetime | None] = annotated(UTCDateTime, pii=I, purpose="a removed account stays as a tombstone so the audit trail reads (PRIV-15)", retention=STAFF)
     created_at: Mapped[dt.datetime] = annotated(UTCDateTime, pii=I, purpose="account management", retention=STAFF)
 
 
@@ -40,4 +42,6 @@ class SipAccount(Base):
     location: Mapped[str] = annotated(String(64), default="", pii=N, purpose="branch of the terminal", retention=TERMINAL)
     profile: Mapped[str] = annotated(String(32), default="minimal", pii=N, purpose="fields the terminal may see (PRIV-16)", retention=TERMINAL)
     enabled: Mapped[bool] = annotated(Boolean, default=True, pii=N, purpose="revoke access", retention=TERMINAL)
+    secret_rule: Mapped[str | None] = annotated(String(32), pii=N, purpose="password rule the password was set under; None: before rules (PRIV-09)", retention=TERMINAL)
+    removed_at: Mapped[dt.datetime | None] = annotated(UTCDateTime, pii=N, purpose="a removed account stays as a tombstone so the audit trail reads (PRIV-15)", retention=TERMINAL)
     created_at: Mapped[dt.datetime] = annotated(UTCDateTime, pii=N, purpose="account management", retention=TERMINAL)

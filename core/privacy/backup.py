@@ -246,7 +246,8 @@ def restore(
     try:
         verify_opens(backup_file, opening_key)
     except WrongKeyError:
-        raise BackupError(
+        # A key problem is a setup problem (exit 2), like a wrong store key.
+        raise WrongKeyError(
             f"the backup {backup_file} does not open with "
             f"{'the given key' if backup_key is not None else 'the store key'}; "
             "nothing was changed (a backup made before a rekey needs the key it was made with)"

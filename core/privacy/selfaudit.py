@@ -11,12 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import verify_chain
-from core.model import SipAccount
+from core.model import Patron, SipAccount, StaffUser
 from core.policy.retention import RetentionRules
+from core.policy.secret_rules import (
+    DEFAULT_STAFF_RULE,
+    DEFAULT_TERMINAL_RULE,
+    PasswordRule,
+    PinRule,
+)
 from core.store.uow import Store
 
 PURGE_MAX_AGE = dt.timedelta(hours=48)  # the retention job runs daily; two days allows one miss
@@ -73,6 +79,9 @@ class AuditFacts:
     canary_warn_days: int = 14
     smtp_host: str | None = None
     smtp_starttls: bool = True
+    staff_password_rule: PasswordRule = DEFAULT_STAFF_RULE
+    terminal_password_rule: PasswordRule = DEFAULT_TERMINAL_RULE
+    pin_rule: PinRule = field(default_factory=PinRule)
 
 
 def _item(req: str, title: str, status: AuditStatus, detail: str) -> AuditItem:
@@ -210,6 +219,49 @@ def check_policy(session: Session, now: dt.datetime) -> AuditItem:
     return _item("PRIV-01", title, P, f"version {policy.version} in force")
 
 
+def check_secret_rules(session: Session, facts: AuditFacts) -> AuditItem:
+    """Secrets set before the current rules, or under weaker ones (PRIV-09)."""
+    title = "passwords and PINs meet the current rules"
+    findings: list[str] = []
+    staff = session.execute(
+        select(StaffUser.username, StaffUser.secret_rule)
+        .where(StaffUser.removed_at.is_(None))
+        .order_by(StaffUser.username)
+    ).all()
+    old_staff = [name for name, rule in staff if not facts.staff_password_rule.covers(rule)]
+    if old_staff:
+        findings.append("staff passwords set before the rule: " + ", ".join(old_staff))
+    terminals = session.execute(
+        select(SipAccount.login, SipAccount.secret_rule)
+        .where(SipAccount.removed_at.is_(None))
+        .order_by(SipAccount.login)
+    ).all()
+    old_terminals = [
+        name for name, rule in terminals if not facts.terminal_password_rule.covers(rule)
+    ]
+    if old_terminals:
+        findings.append("terminal passwords set before the rule: " + ", ".join(old_terminals))
+    label = facts.pin_rule.label
+    old_pins = session.scalar(
+        select(func.count())
+        .select_from(Patron)
+        .where(Patron.pin_hash.is_not(None))
+        .where(Patron.pin_rule.is_(None) | (Patron.pin_rule != label))
+    )
+    if old_pins:
+        findings.append(f"{old_pins} patron PIN(s) set under another PIN rule")
+    if not facts.pin_rule.refuse_obvious:
+        findings.append("[security.pin] refuse_obvious is off: PINs such as 1234 are accepted")
+    if findings:
+        fix = "; set new ones with `reticent staff passwd` / `reticent sip-account passwd`"
+        return _item(
+            "PRIV-09", title, W, "; ".join(findings) + (fix if old_staff or old_terminals else "")
+        )
+    return _item(
+        "PRIV-09", title, P, f"{len(staff)} staff, {len(terminals)} terminal(s), PINs under {label}"
+    )
+
+
 def check_notice_transport(facts: AuditFacts) -> AuditItem:
     title = "notices sent over an encrypted connection"
     host = facts.smtp_host
@@ -230,6 +282,7 @@ def _store_unavailable(reason: str) -> list[AuditItem]:
         _item("PRIV-16", "SIP2 terminals see only the minimal fields", F, detail),
         _item("PRIV-15", "staff acknowledged the current privacy training", F, detail),
         _item("PRIV-01", "a privacy policy is published", F, detail),
+        _item("PRIV-09", "passwords and PINs meet the current rules", F, detail),
     ]
 
 
@@ -250,6 +303,7 @@ def run_self_audit(
                     check_terminal_profiles(session, facts),
                     check_training(session, now),
                     check_policy(session, now),
+                    check_secret_rules(session, facts),
                 ]
             )
     items.append(check_canary(now, facts))

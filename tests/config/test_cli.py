@@ -83,7 +83,7 @@ def test_staff_and_terminal_accounts_read_passwords_from_stdin(instance: Path) -
         "--role",
         "circulation",
         "--password-stdin",
-        stdin="s3cret-pass\n",
+        stdin="s3cret-pass-phrase\n",
     )
     assert code == 0 and "s3cret" not in out
     code, out, _ = run(
@@ -94,7 +94,7 @@ def test_staff_and_terminal_accounts_read_passwords_from_stdin(instance: Path) -
         "--institution",
         "main",
         "--password-stdin",
-        stdin="kiosk-pass\n",
+        stdin="kiosk-pass-long-enough\n",
     )
     assert code == 0 and "profile minimal" in out
     code, _, err = run(

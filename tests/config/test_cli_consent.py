@@ -99,9 +99,10 @@ def test_staff_training_and_export_as_the_privacy_officer(instance: Path, tmp_pa
 
 
 def test_export_is_refused_to_a_circulation_user(instance: Path) -> None:
-    run(instance, "staff", "add", "cora", "--role", "circulation", "--password-stdin", stdin="pw\n")
+    add = ("staff", "add", "cora", "--role", "circulation", "--password-stdin")
+    run(instance, *add, stdin="cora-password\n")
     code, out, err = run(
-        instance, "export-patron", "P1", "--as", "cora", "--password-stdin", stdin="pw\n"
+        instance, "export-patron", "P1", "--as", "cora", "--password-stdin", stdin="cora-password\n"
     )
     assert code == 1 and "not permitted: export_patron" in err and out == ""
 

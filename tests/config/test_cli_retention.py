@@ -82,7 +82,7 @@ def test_backup_restore_and_rekey(instance: Path) -> None:
     assert code == 0 and "rotated" in out
     assert not (data / "reticent.key.old").exists()
     code, _, err = run(instance, "restore", str(made))
-    assert code == 1 and "does not open" in err
+    assert code == 2 and "does not open" in err
     assert barcodes(instance) == []
 
 

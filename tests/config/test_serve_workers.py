@@ -80,5 +80,6 @@ def test_a_port_in_use_is_reported_before_any_worker_starts(tmp_path: Path) -> N
             check=False,
         )
     assert done.returncode == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr.decode()
+    expected = f"cannot listen for SIP2 on 127.0.0.1:{port}: Address already in use"
+    assert expected in done.stderr.decode()
     assert b"worker started" not in done.stderr

@@ -19,6 +19,7 @@ from core.imports import (
 )
 from core.model import AuditEvent, Base, Patron
 from core.policy.rules import Calendar, CirculationRules
+from core.policy.secret_rules import PinRule
 from core.services.actors import local_admin
 from core.store.open import StoreOptions
 from core.store.uow import Store
@@ -105,10 +106,10 @@ def test_errors_never_echo_personal_data(store: Store, now: dt.datetime, tmp_pat
     )
     failure = failed(store, now, path)
     assert [str(e) for e in failure.errors] == [
-        "line 3: pin must be 4 to 64 printable characters",
-        "line 4: pin must be 4 to 64 printable characters",
+        "line 3: pin must be 4 to 64 characters long",
+        "line 4: pin must be 4 to 64 characters long",
         "line 5: given_name is longer than 100 characters",
-        "line 6: pin must be 4 to 64 printable characters",
+        "line 6: pin must not hold control characters, nor start or end with a space",
     ]
     message = str(failure)
     for secret in (long_pin, "Secret-PIN", "987", "Bartholomew", "tab\there", "Hopper", "Turing"):
@@ -212,3 +213,32 @@ def test_pin_is_kept_exactly_as_written(tmp_path: Path) -> None:
     [(line, row)] = list(read_patrons_csv(path))
     assert line == 2
     assert row == PatronRow("P1", "Ada", "Lovelace", "adult", "2030-01-01", " 12 34 ", "", "")
+
+
+def test_obvious_pins_are_refused_and_the_rule_is_stored(
+    store: Store, now: dt.datetime, tmp_path: Path
+) -> None:
+    """PRIV-09: the configured PIN rule applies to imported PINs; each PIN keeps its rule."""
+    path = write_csv(
+        tmp_path / "patrons.csv",
+        HEADER,
+        "P1,Ada,Lovelace,adult,2030-01-01,1111,,",
+        "P2,Grace,Hopper,adult,2030-01-01,1234,,",
+        "P3,Alan,Turing,adult,2030-01-01,9876,,",
+        "P4,Mary,Shelley,adult,2030-01-01,48a1,,",
+    )
+    digits = PinRule(digits_only=True, max_length=8)
+    with store.write() as uow, pytest.raises(ImportFailed) as raised:
+        import_patrons(uow, ADMIN, now, read_patrons_csv(path), pin_rule=digits)
+    assert [str(e) for e in raised.value.errors] == [
+        "line 2: pin is too easy to guess (one repeated sign, or a run such as 1234 or 9876)",
+        "line 3: pin is too easy to guess (one repeated sign, or a run such as 1234 or 9876)",
+        "line 4: pin is too easy to guess (one repeated sign, or a run such as 1234 or 9876)",
+        "line 5: pin must be digits only",
+    ]
+    assert "48a1" not in str(raised.value)
+    good = write_csv(tmp_path / "good.csv", HEADER, "P1,Ada,Lovelace,adult,2030-01-01,4821,,")
+    with store.write() as uow:
+        import_patrons(uow, ADMIN, now, read_patrons_csv(good), pin_rule=digits)
+    with store.read() as uow:
+        assert uow.session.scalar(select(Patron.pin_rule)) == digits.label == "digits4-8-obvious"

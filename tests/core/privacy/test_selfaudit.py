@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import update
 
 from core.audit import append_event
-from core.model import AuditEvent, SipAccount
+from core.model import AuditEvent, Patron, SipAccount
 from core.policy.retention import RetentionRules
+from core.policy.secret_rules import PasswordRule, PinRule
 from core.privacy.canary import generate_keypair, load_private_key, sign_canary
 from core.privacy.policy import publish_policy
 from core.privacy.purge import purge
@@ -24,11 +25,11 @@ from core.privacy.selfaudit import (
     any_failed,
     run_self_audit,
 )
-from core.services.accounts import add_staff
+from core.services.accounts import add_staff, remove_staff
 from core.services.actors import local_admin
 from core.store.open import StoreOptions
 from core.store.uow import Store
-from tests.conftest import NOW
+from tests.conftest import NOW, add_patron
 
 ADMIN = local_admin()
 PASSPHRASE = "correct horse battery staple"
@@ -180,3 +181,28 @@ def test_unencrypted_remote_mail_fails(store: Store, good: AuditFacts) -> None:
     local = dataclasses.replace(good, smtp_host="127.0.0.1", smtp_starttls=False)
     assert by_title(run_self_audit(store, NOW, remote), "notices").status is AuditStatus.FAIL
     assert by_title(run_self_audit(store, NOW, local), "notices").status is AuditStatus.PASS
+
+
+def test_secrets_set_before_the_rules_are_named(store: Store, good: AuditFacts) -> None:
+    """PRIV-09: a secret records the rule it was set under; older or weaker ones are named."""
+    with store.write() as uow:
+        add_staff(uow, ADMIN, NOW, "old", "circulation", "hash")  # before rules: no label
+        add_staff(uow, ADMIN, NOW, "new", "circulation", "hash", secret_rule="min12")
+        add_staff(uow, ADMIN, NOW, "long", "circulation", "hash", secret_rule="min20")
+    add_patron(store, "P1", pin="4821")
+    item = by_title(run_self_audit(store, NOW, good), "passwords and PINs")
+    assert item.status is AuditStatus.WARN and item.id == "PRIV-09"
+    assert "staff passwords set before the rule: old;" in item.detail
+    assert "1 patron PIN(s) set under another PIN rule" in item.detail
+    assert "new" not in item.detail.split(";")[0].split(":")[1]
+    stricter = dataclasses.replace(good, staff_password_rule=PasswordRule(16))
+    item = by_title(run_self_audit(store, NOW, stricter), "passwords and PINs")
+    assert "set before the rule: new, old;" in item.detail  # min20 still meets 16
+    with store.write() as uow:
+        uow.session.execute(update(Patron).values(pin_rule=PinRule().label))
+        remove_staff(uow, ADMIN, NOW, "old")
+    item = by_title(run_self_audit(store, NOW, good), "passwords and PINs")
+    assert item.status is AuditStatus.PASS, item.detail
+    lax = dataclasses.replace(good, pin_rule=PinRule(refuse_obvious=False))
+    item = by_title(run_self_audit(store, NOW, lax), "passwords and PINs")
+    assert item.status is AuditStatus.WARN and "refuse_obvious is off" in item.detail
