@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import delete, func, insert, select
 
 from core.audit import verify_chain
+from core.errors import WrongKeyError
 from core.model import Instance, Item, ItemStatus, Loan, Patron
 from core.model.retention import PurgeLedgerEntry
 from core.policy.retention import RetentionRules
@@ -157,7 +158,7 @@ def test_restore_refuses_a_backup_the_key_does_not_open(
     add_patron(store, "P1")
     store.close()
     before = store_options.database.read_bytes()
-    with pytest.raises(BackupError, match="does not open with the store key"):
+    with pytest.raises(WrongKeyError, match="does not open with the store key"):
         restore(store_options, other_dir / "o.db", RULES, NOW)
     assert store_options.database.read_bytes() == before
 

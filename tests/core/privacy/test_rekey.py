@@ -93,7 +93,7 @@ def test_a_backup_made_before_a_rekey_restores_with_its_key(
     store.close()
     rekey(store_options.database, store_options.key_file, now=NOW)
 
-    with pytest.raises(BackupError, match="does not open with the store key"):
+    with pytest.raises(WrongKeyError, match="does not open with the store key"):
         restore(store_options, old_backup, RetentionRules(), NOW)
     restore(store_options, old_backup, RetentionRules(), NOW, backup_key=old_key)
 
