@@ -87,7 +87,7 @@ class TextFormatter(logging.Formatter):
 
 def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter() if settings.logging.json else TextFormatter())
+    handler.setFormatter(JsonFormatter() if settings.logging.format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.logging.level)

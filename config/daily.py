@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from config.privacy_wiring import (
@@ -25,6 +27,14 @@ log = logging.getLogger("reticent.daily")
 CATCH_UP_AFTER = dt.timedelta(hours=24)
 
 
+class JobObserver(Protocol):
+    """Told what each run did, in counts only (``config.metrics.ApplianceMetrics``)."""
+
+    def purge_ran(self, removed: Mapping[str, int], finished_at: float) -> None: ...
+
+    def notices_delivered(self, emailed: int, printed: int, refused: int) -> None: ...
+
+
 def seconds_until(now: dt.datetime, hour: int, timezone: str) -> float:
     """Seconds from `now` to the next `hour`:00 in the library's time zone."""
     local = now.astimezone(ZoneInfo(timezone))
@@ -40,7 +50,9 @@ def purge_is_due(store: Store, now: dt.datetime) -> bool:
     return last is None or now - last >= CATCH_UP_AFTER
 
 
-def run_daily_jobs(settings: Settings, store: Store, now: dt.datetime) -> list[str]:
+def run_daily_jobs(
+    settings: Settings, store: Store, now: dt.datetime, observer: JobObserver | None = None
+) -> list[str]:
     """Retention first (so no notice goes to someone just purged), then notices; counts only."""
     report = run_retention(
         store,
@@ -51,7 +63,11 @@ def run_daily_jobs(settings: Settings, store: Store, now: dt.datetime) -> list[s
     )
     removed = " ".join(f"{name}={count}" for name, count in report.counts().items())
     lines = [f"retention removed {removed}"]
+    if observer is not None:
+        observer.purge_ran(report.counts(), now.timestamp())
     notices = send_notices(store, now, notice_options(settings), notice_transport(settings))
+    if observer is not None:
+        observer.notices_delivered(notices.emailed, notices.printed, notices.failed)
     lines.append(
         f"notices: {notices.notices} (e-mail {notices.emailed}, printed {notices.printed}, "
         f"refused {notices.failed})"

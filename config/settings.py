@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import ClassVar, Literal
 
 from config.loader import ConfigError, join_key, load_dataclass
 from config.settings_notices import NoticesSettings
@@ -26,6 +26,7 @@ from core.policy.secret_rules import (
     PasswordRule,
     PinRule,
 )
+from core.security.keys import credential_key_file
 
 CONFIG_ENV_VAR = "RETICENT_CONFIG"
 DEFAULT_DATA_DIR = Path("var")
@@ -158,7 +159,52 @@ class LoggingSettings:
     """How much is logged and in which form (PRIV-16: never PINs, never patron next to item)."""
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json: bool = False
+    # One event per line either way, to standard error (the journal under systemd).
+    format: Literal["text", "json"] = "text"
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """The Prometheus endpoint: counts and latencies only, never a patron or an item (PRIV-16)."""
+
+    listen: str | None = None  # "127.0.0.1:9464"; None: no endpoint
+    # Off this machine the counts are readable by anyone who can reach the port.
+    allow_remote: bool = False
+
+    EXAMPLES: ClassVar[Mapping[str, str]] = MappingProxyType({"listen": "127.0.0.1:9464"})
+    COMMENTS: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "listen": (
+                "HOST:PORT of a Prometheus endpoint (counts and latencies only, never a patron\n"
+                "or an item); off unless set. Also `reticent serve --metrics-listen HOST:PORT`."
+            ),
+            "allow_remote": "Allow a listen address other than loopback (127.0.0.1, ::1).",
+        }
+    )
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """``listen`` as host and port (validated by ``load_settings``)."""
+        return None if self.listen is None else parse_host_port(self.listen)
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6; port 0: any free one) as a pair; ValueError says
+    what is wrong."""
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"expected HOST:PORT with a port from 0 to 65535, got {text!r}")
+    return host, int(port)
+
+
+def check_metrics_address(host: str, allow_remote: bool) -> None:
+    """Refuse a metrics endpoint reachable from other machines unless allowed explicitly."""
+    if not allow_remote and not _is_loopback(host):
+        raise ValueError(
+            f"metrics on {host} would be reachable from other machines: listen on 127.0.0.1, "
+            "or set [metrics] allow_remote = true"
+        )
 
 
 @dataclass(frozen=True)
@@ -173,6 +219,7 @@ class Settings:
     imports: ImportSettings = ImportSettings()
     sip2: Sip2Settings = Sip2Settings()
     logging: LoggingSettings = LoggingSettings()
+    metrics: MetricsSettings = MetricsSettings()
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     notices: NoticesSettings = field(default_factory=NoticesSettings)
@@ -197,7 +244,7 @@ def load_settings(path: Path | None, environ: Mapping[str, str]) -> Settings:
     if path is None and environ.get(CONFIG_ENV_VAR):
         path = Path(environ[CONFIG_ENV_VAR])
     if path is None:
-        return Settings(data_dir=Path.cwd() / DEFAULT_DATA_DIR)
+        return _with_key_credential(Settings(data_dir=Path.cwd() / DEFAULT_DATA_DIR), environ)
     source = str(path)
     try:
         text = path.read_bytes().decode("utf-8")
@@ -216,7 +263,16 @@ def load_settings(path: Path | None, environ: Mapping[str, str]) -> Settings:
     if not settings.data_dir.is_absolute():  # the default, when the file does not set it
         settings = dataclasses.replace(settings, data_dir=base_dir / settings.data_dir)
     validate_settings(settings, source=source)
-    return settings
+    return _with_key_credential(settings, environ)
+
+
+def _with_key_credential(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    """Under systemd the key arrives as a credential and replaces the key file (PRIV-08)."""
+    credential = credential_key_file(environ.get("CREDENTIALS_DIRECTORY"))
+    if credential is None:
+        return settings
+    store = dataclasses.replace(settings.store, key_file=credential)
+    return dataclasses.replace(settings, store=store)
 
 
 _FIELD_CODE = re.compile(r"[A-Z0-9]{2}")  # SIP2 field identifiers
@@ -255,6 +311,7 @@ def validate_settings(settings: Settings, *, source: str) -> None:
     _validate_secret_rules(check, settings.security)
     _validate_imports(check, settings.imports)
     _validate_sip2(check, settings.sip2)
+    _validate_metrics(check, settings.metrics)
 
 
 def _validate_secret_rules(check: _Checker, security: SecuritySettings) -> None:
@@ -425,3 +482,13 @@ def _validate_sip2(check: _Checker, sip2: Sip2Settings) -> None:
         key = join_key("sip2.profiles", name)
         for i, code in enumerate(profile.extra_fields):
             check.matches(f"{key}.extra_fields[{i}]", code, _FIELD_CODE, "a two-letter field code")
+
+
+def _validate_metrics(check: _Checker, metrics: MetricsSettings) -> None:
+    if metrics.listen is None:
+        return
+    try:
+        host, _ = parse_host_port(metrics.listen)
+        check_metrics_address(host, metrics.allow_remote)
+    except ValueError as error:
+        raise check.error("metrics.listen", str(error)) from None

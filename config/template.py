@@ -64,6 +64,7 @@ def render_config(
         _imports(defaults),
         _sip2(defaults),
         _logging(defaults),
+        _generic("metrics", defaults.metrics),
         _generic("retention", defaults.retention),
         _generic("privacy", defaults.privacy),
         _generic("notices", defaults.notices),
@@ -434,7 +435,7 @@ def _logging(defaults: Settings) -> str:
             defaults.logging,
             {
                 "level": '"DEBUG", "INFO", "WARNING" or "ERROR".',
-                "json": "One JSON object per line, for log collectors.",
+                "format": '"text", or "json" for one JSON object per line (log collectors).',
             },
         ),
     )

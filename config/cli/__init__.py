@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import config.cli.health
+import config.cli.service
 from config.cli import accounts, admin, circ, consent, imports, legal, reports, retention, serve
 from config.cli._context import Context
 from config.cli._errors import EXIT_PIPE, exit_code, silence_stdout
@@ -37,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, help=CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for topic in (admin, accounts, circ, imports, serve, consent, retention, legal, reports):
+        topic.register(sub)
+    for topic in (config.cli.health, config.cli.service):
         topic.register(sub)
     _config_everywhere(parser)
     return parser

@@ -12,14 +12,16 @@ bad key or database at once).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import errno
 import functools
 import logging
 import math
+import os
 import signal
 import socket
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +30,9 @@ import trio
 from config.bootstrap import configure_logging
 from config.cli._context import EXIT_OK, Context
 from config.daily import purge_is_due, run_daily_jobs, seconds_until
-from config.settings import MAX_SIP2_WORKERS
+from config.metrics import ApplianceMetrics, MetricsEndpoint
+from config.sd_notify import Notifier
+from config.settings import MAX_SIP2_WORKERS, check_metrics_address, parse_host_port
 from config.sip2_wiring import build_handlers, build_limits, build_listeners
 from core.store.uow import Store
 from sip2.server import (
@@ -87,7 +91,49 @@ async def _in_scope(scope: trio.CancelScope, job: Coroutine[object, object, None
         await job
 
 
-async def _daily(ctx: Context, store: Store, database: DatabaseExecutor) -> None:
+async def _watchdog(notifier: Notifier, interval: float) -> None:
+    """Ping systemd's watchdog from the event loop: a loop that hangs stops the pings and
+    systemd restarts the service (WatchdogSec= in config/systemd/reticent.service)."""
+    while True:
+        notifier.ping()
+        await trio.sleep(interval)
+
+
+def _metrics_address(ctx: Context, args: argparse.Namespace) -> tuple[str, int] | None:
+    """Where to serve metrics: ``--metrics-listen``, else ``[metrics] listen``, else nowhere."""
+    metrics = ctx.settings.metrics
+    if args.metrics_listen is None:
+        return metrics.address
+    host, port = parse_host_port(args.metrics_listen)
+    check_metrics_address(host, metrics.allow_remote)
+    return host, port
+
+
+@contextlib.asynccontextmanager
+async def _metrics_served(
+    ctx: Context, args: argparse.Namespace, metrics: ApplianceMetrics | None
+) -> AsyncIterator[MetricsEndpoint | None]:
+    """The metrics endpoint for the life of the block, or None when metrics are off."""
+    address = _metrics_address(ctx, args)
+    if metrics is None or address is None:
+        yield None
+        return
+    try:
+        endpoint = metrics.serve(*address)
+    except OSError as error:
+        where = f"{address[0]}:{address[1]}"
+        raise ValueError(f"cannot serve metrics on {where}: {error.strerror}") from None
+    host, port = endpoint.address
+    log.info("metrics", extra={"fields": {"listening": f"{host}:{port}"}})
+    try:
+        yield endpoint
+    finally:
+        endpoint.close()
+
+
+async def _daily(
+    ctx: Context, store: Store, database: DatabaseExecutor, metrics: ApplianceMetrics | None
+) -> None:
     """Retention and notices once a day at `retention.daily_hour`, on the database lane."""
     settings = ctx.settings
     catch_up = await database.run_alone(purge_is_due, store, ctx.clock())
@@ -97,9 +143,11 @@ async def _daily(ctx: Context, store: Store, database: DatabaseExecutor) -> None
             await trio.sleep(seconds_until(ctx.clock(), hour, zone))
         catch_up = False
         try:
-            lines = await database.run_alone(run_daily_jobs, settings, store, ctx.clock())
+            lines = await database.run_alone(run_daily_jobs, settings, store, ctx.clock(), metrics)
         except Exception as error:  # the appliance keeps serving; the self-audit will say it
             log.error("daily job failed", extra={"fields": {"error": type(error).__name__}})
+            if metrics is not None:
+                metrics.daily_job_failed()
             continue
         for line in lines:
             log.info("daily", extra={"fields": {"result": line}})
@@ -128,8 +176,11 @@ async def run_appliance(
         signums = (signal.SIGTERM,)  # the parent turns Ctrl-C into SIGTERM
     # The one lane for database work in this process; several workers take turns to write.
     database = DatabaseExecutor(store, writer_turn=None if role is None else role.writer_turn)
+    metrics = ApplianceMetrics() if _metrics_address(ctx, args) is not None else None
+    # The parent of worker processes is the service's main process (systemd's MAINPID).
+    notifier = Notifier.from_environ(ctx.environ, os.getpid() if role is None else os.getppid())
     stop = trio.Event()
-    async with trio.open_nursery() as nursery:
+    async with _metrics_served(ctx, args, metrics) as endpoint, trio.open_nursery() as nursery:
         nursery.start_soon(_stop_on_signal, stop, signums)
         try:
             bound = await nursery.start(
@@ -147,13 +198,25 @@ async def run_appliance(
             raise ValueError(_listen_failure(listeners, error)) from None
         daily = trio.CancelScope()
         if not args.no_daily_jobs and (role is None or role.runs_daily_jobs):
-            nursery.start_soon(_in_scope, daily, _daily(ctx, store, database))
+            nursery.start_soon(_in_scope, daily, _daily(ctx, store, database, metrics))
+        addresses = ", ".join(f"{host}:{port}" for host, port in bound)
         if role is None:
-            addresses = ", ".join(f"{host}:{port}" for host, port in bound)
             ctx.out(f"reticent serving {settings.library.name}: SIP2 on {addresses}")
             host, port = bound[0]
             ctx.out(f"try it: .venv/bin/reticent sip2 shell {host}:{port}   (press Ctrl-C to stop)")
+            if endpoint is not None:
+                host, port = endpoint.address
+                ctx.out(f"metrics on http://{host}:{port}/metrics")
+        pings = trio.CancelScope()
+        if notifier is not None:
+            if role is None or role.index == 0:  # the workers share their ports: one says so
+                notifier.ready(f"SIP2 on {addresses}")
+            if notifier.watchdog_s is not None:
+                nursery.start_soon(_in_scope, pings, _watchdog(notifier, notifier.watchdog_s))
         await stop.wait()
+        if notifier is not None and (role is None or role.index == 0):
+            notifier.stopping()
+        pings.cancel()  # stopping may take up to the grace period: systemd knows (STOPPING=1)
         daily.cancel()  # a purge batch under way still commits or rolls back whole
         # serve_sip2 returns by itself within its grace period; this is only a safety net.
         nursery.cancel_scope.deadline = trio.current_time() + settings.sip2.shutdown_grace_s + 1
@@ -176,6 +239,9 @@ def cmd_serve(ctx: Context, args: argparse.Namespace) -> int:
     listeners = build_listeners(ctx.settings, args.sip2_listen)
     check_listeners(listeners)
     workers = args.sip2_workers if args.sip2_workers is not None else ctx.settings.sip2.workers
+    if _metrics_address(ctx, args) is not None and workers > 1:
+        # Each worker would count only its own share of the requests.
+        raise ValueError("the metrics endpoint needs a single SIP2 process ([sip2] workers = 1)")
     if workers > 1:
         return _serve_workers(ctx, args, listeners, workers)
     with ctx.store() as store:
@@ -248,6 +314,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=_workers_option,
         metavar="N",
         help="serve SIP2 from N processes on the same ports (default: [sip2] workers)",
+    )
+    p.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics here (default: [metrics] listen; loopback only unless "
+        "[metrics] allow_remote = true)",
     )
     p.add_argument(
         "--no-daily-jobs",

@@ -78,3 +78,20 @@ class Pseudonymizer:
     def barcode(self, barcode: str) -> str:
         """The pseudonym of a presented barcode, used in log lines (which never hold barcodes)."""
         return "b-" + self._tag("barcode", barcode)
+
+
+# The store key's name among a systemd service's credentials (config/systemd/reticent.service).
+KEY_CREDENTIAL = "reticent.key"
+
+
+def credential_key_file(credentials_directory: str | None) -> Path | None:
+    """The store key systemd delivered with `LoadCredential=`, or None when there is none.
+
+    systemd hands it over on a private in-memory file system readable by the service's user
+    only (mode 0400), so it is read in place and never copied to disk (PRIV-08); `load_key`
+    applies the same checks as to a key file.
+    """
+    if not credentials_directory:
+        return None
+    path = Path(credentials_directory) / KEY_CREDENTIAL
+    return path if path.is_file() else None

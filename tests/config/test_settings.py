@@ -63,10 +63,10 @@ def test_the_environment_names_the_file(tmp_path: Path) -> None:
 
 
 def test_an_explicit_path_wins_over_the_environment(tmp_path: Path) -> None:
-    chosen = write(tmp_path, "[logging]\njson = true", "chosen.toml")
+    chosen = write(tmp_path, "[logging]\nformat = 'json'", "chosen.toml")
     other = write(tmp_path, "[logging]\nlevel = 'DEBUG'", "other.toml")
     settings = load_settings(chosen, {"RETICENT_CONFIG": str(other)})
-    assert settings.logging.json is True
+    assert settings.logging.format == "json"
     assert settings.logging.level == "INFO"
 
 
@@ -98,7 +98,7 @@ def test_paths_in_a_file_are_relative_to_its_folder(
 def test_without_data_dir_the_data_lives_beside_the_file(in_tmp: Path) -> None:
     folder = in_tmp / "conf"
     folder.mkdir()
-    path = write(folder, "[logging]\njson = true")
+    path = write(folder, "[logging]\nformat = 'json'")
     assert load_settings(path, {}).data_dir == folder / "var"
 
 
@@ -178,7 +178,7 @@ def test_plain_listener_off_loopback_is_allowed_when_asked(in_tmp: Path) -> None
             "[store]\nsynchronous = 'normal'",
             "store.synchronous: expected one of 'NORMAL', 'FULL', got 'normal'",
         ),
-        ("[logging]\njson = 'yes'", "logging.json: expected true or false, got 'yes'"),
+        ("[logging]\nformat = 'yes'", "logging.format: expected one of 'text', 'json', got 'yes'"),
         (
             "[circulation.calendar]\nclosed_dates = ['2025-02-30']",
             "circulation.calendar.closed_dates[0]: no such date: '2025-02-30'",
