@@ -17,6 +17,7 @@ from config.privacy_wiring import (
 )
 from config.settings import Settings
 from core.privacy.canary import canary_status
+from core.privacy.keyring import prune_retired_keys
 from core.privacy.notices import send_notices
 from core.privacy.purge import last_purge_at, run_retention
 from core.store.uow import Store
@@ -65,6 +66,10 @@ def run_daily_jobs(
     lines = [f"retention removed {removed}"]
     if observer is not None:
         observer.purge_ran(report.counts(), now.timestamp())
+    rules = retention_rules(settings.retention)
+    keys = prune_retired_keys(settings.key_path, backup_folder(settings), now, rules)
+    if keys:
+        lines.append(f"retired keys no kept backup needs, destroyed: {keys}")
     notices = send_notices(store, now, notice_options(settings), notice_transport(settings))
     if observer is not None:
         observer.notices_delivered(notices.emailed, notices.printed, notices.failed)

@@ -10,9 +10,11 @@ from config.cli._context import EXIT_OK, EXIT_REFUSED, EXIT_SETUP, Context
 from config.settings import load_settings
 from config.template import render_config
 from core.audit import verify_chain
+from core.privacy.selfaudit import getting_started
 from core.store.migrate import current_revision, head_revision
 
 CONFIG_NAME = "reticent.toml"
+_SERVE_STEP = "start the appliance: `reticent serve`"
 
 
 def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
@@ -45,8 +47,14 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
 
             for line in load_demo(store, settings, ctx.clock()):
                 ctx.out(line)
+        with store.read() as uow:
+            steps = getting_started(uow.session, ctx.clock())
     finally:
         store.close()
+    option = f" --config {config_file}"
+    ctx.out("next steps:")
+    for step in [*steps, "check the instance: `reticent privacy audit`", _SERVE_STEP]:
+        ctx.out(f"  - {step.replace('`reticent ', '`reticent' + option + ' ', 1)}")
     return EXIT_OK
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from config.cli._context import EXIT_OK, Context
+from config.cli._context import EXIT_OK, EXIT_REFUSED, Context
 from core.services import circulation, items, patrons
 from core.services.actors import Actor, local_admin
 from core.services.views import ItemView, PatronView
@@ -52,11 +52,24 @@ def _show_patron(ctx: Context, p: PatronView) -> None:
         ctx.out(f"note      {p.note}")
 
 
+class _AlreadyLent(Exception):
+    """The patron already has the item: the checkout (a renewal) is rolled back."""
+
+
 def cmd_checkout(ctx: Context, args: argparse.Namespace) -> int:
-    with ctx.store() as store, store.write() as uow:
-        result = circulation.checkout(uow, _admin(ctx), ctx.clock(), args.patron, args.item)
-    verb = "renewed" if result.renewed else "checked out"
-    ctx.out(f"{verb} {result.item.barcode}, due {_date(result.due_at)}")
+    try:
+        with ctx.store() as store, store.write() as uow:
+            result = circulation.checkout(uow, _admin(ctx), ctx.clock(), args.patron, args.item)
+            if result.renewed:
+                # SIP2 terminals renew this way; at the command line it is a mistake more often.
+                raise _AlreadyLent
+    except _AlreadyLent:
+        ctx.err(
+            f"refused: {args.patron} already has {args.item}; nothing was changed. To extend "
+            f"the loan: `reticent renew {args.item}`"
+        )
+        return EXIT_REFUSED
+    ctx.out(f"checked out {result.item.barcode}, due {_date(result.due_at)}")
     return EXIT_OK
 
 

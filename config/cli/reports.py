@@ -9,7 +9,7 @@ from config.bootstrap import build_store
 from config.cli._context import EXIT_OK, EXIT_REFUSED, Context
 from config.privacy_wiring import canary_file, notice_options, notice_transport, retention_rules
 from config.settings import Settings
-from core.errors import StoreError
+from core.errors import PermissionDenied, StoreError
 from core.privacy.notices import send_notices
 from core.privacy.reports import REPORT_NAMES, Report, run_report
 from core.privacy.selfaudit import (
@@ -18,6 +18,8 @@ from core.privacy.selfaudit import (
     ListenerFacts,
     ProfileFacts,
     any_failed,
+    getting_started,
+    next_steps,
     run_self_audit,
 )
 from core.services.actors import Actor, local_admin
@@ -59,8 +61,17 @@ def cmd_report(ctx: Context, args: argparse.Namespace) -> int:
             if staff is None:
                 return EXIT_REFUSED
             actor = staff
-        with store.write() as uow:  # write: every report is audited (PRIV-05)
-            report = run_report(uow, actor, ctx.clock(), args.name, k=k)
+        try:
+            with store.write() as uow:  # write: every report is audited (PRIV-05)
+                report = run_report(uow, actor, ctx.clock(), args.name, k=k)
+        except PermissionDenied:
+            if args.as_user is not None:
+                raise
+            ctx.err(
+                f"refused: the {args.name} report names patrons, so only a privacy officer runs "
+                f"it (PRIV-11): `reticent report {args.name} --as USER --password-stdin`"
+            )
+            return EXIT_REFUSED
     if args.csv:
         writer = csv.writer(ctx.stdout, lineterminator="\n")
         writer.writerow(report.columns)
@@ -113,9 +124,12 @@ def cmd_privacy_audit(ctx: Context, args: argparse.Namespace) -> int:
     except StoreError as exc:
         # The audit still reports: a refused key file is itself a finding (PRIV-08).
         items = run_self_audit(None, now, facts, store_error=str(exc))
+        started: list[str] = []
     else:
         try:
             items = run_self_audit(store, now, facts)
+            with store.read() as uow:
+                started = getting_started(uow.session, now)
         finally:
             store.close()
     width = max(len(item.title) for item in items)
@@ -124,6 +138,11 @@ def cmd_privacy_audit(ctx: Context, args: argparse.Namespace) -> int:
     failed = sum(1 for item in items if item.status is AuditStatus.FAIL)
     warned = sum(1 for item in items if item.status is AuditStatus.WARN)
     ctx.out(f"{len(items)} checks: {failed} failed, {warned} warnings")
+    steps = next_steps(items, started)
+    if steps:
+        ctx.out("next steps:")
+        for step in steps:
+            ctx.out(f"  - {step}")
     return EXIT_REFUSED if any_failed(items) else EXIT_OK
 
 

@@ -6,13 +6,14 @@ import argparse
 from pathlib import Path
 
 from config.bootstrap import store_options
-from config.cli._context import EXIT_OK, EXIT_SETUP, Context
+from config.cli._context import EXIT_OK, EXIT_REFUSED, EXIT_SETUP, Context
 from config.privacy_wiring import backup_folder, retention_rules
 from config.settings import Settings
 from core.errors import StoreError
 from core.privacy.backup import backup, restore
+from core.privacy.keyring import prune_retired_keys
 from core.privacy.purge import purge, run_retention
-from core.privacy.rekey import rekey
+from core.privacy.rekey import plan_rekey, rekey
 from core.security.keys import load_key
 from core.services.actors import Actor, local_admin
 
@@ -45,6 +46,10 @@ def cmd_purge(ctx: Context, args: argparse.Namespace) -> int:
                 actor=_admin(ctx),
             )
     ctx.out(report.text())  # counts only: a purge report never names anyone (PRIV-07)
+    if not args.dry_run:
+        keys = prune_retired_keys(settings.key_path, backup_folder(settings), ctx.clock(), rules)
+        if keys:
+            ctx.out(f"retired keys no kept backup needs, destroyed: {keys}")
     return EXIT_OK
 
 
@@ -88,17 +93,41 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _confirmed(ctx: Context, args: argparse.Namespace, question: str) -> bool:
+    """`--yes`, or a yes typed at a terminal; without a terminal nothing is assumed."""
+    if args.yes:
+        return True
+    if not ctx.stdin.isatty():
+        ctx.err("refused: this asks for confirmation; run it at a terminal or pass --yes")
+        return False
+    ctx.stdout.write(f"{question} [y/N] ")
+    ctx.stdout.flush()
+    return ctx.stdin.readline().strip().lower() in {"y", "yes"}
+
+
 def cmd_rekey(ctx: Context, args: argparse.Namespace) -> int:
     settings = ctx.settings
     _embedded_only(settings)
     ctx.require_instance()
+    plan = plan_rekey(settings.key_path, backup_folder(settings))
+    ctx.out(f"rekey re-encrypts {settings.database_path} with a new random key (PRIV-08).")
+    ctx.out(
+        f"The current key {plan.key_id} is kept, mode 0600, in {plan.retired_folder}, so the "
+        f"{plan.backups_with_this_key} backup(s) made with it in {backup_folder(settings)} "
+        "still restore with no extra option;"
+    )
+    ctx.out(
+        "it is destroyed once retention has deleted the last backup that needs it. Keep a copy "
+        "if you store backups elsewhere. `reticent serve` must be stopped."
+    )
+    if plan.retired_keys:
+        ctx.out(f"({plan.retired_keys} key(s) from earlier rotations are kept there too.)")
+    if not _confirmed(ctx, args, "Rotate the key now?"):
+        ctx.out("nothing was changed")
+        return EXIT_REFUSED
     report = rekey(settings.database_path, settings.key_path, now=ctx.clock(), actor=_admin(ctx))
     state = "completed an interrupted rotation" if report.resumed else "rotated the store key"
-    ctx.out(f"{state}; new key in {report.key_file} (mode 0600)")
-    ctx.out(
-        "backups made before now open only with the previous key, which is now removed: "
-        "make a new backup (`reticent backup`)"
-    )
+    ctx.out(f"{state}; new key in {report.key_file} (mode 0600); the old one is retired")
     return EXIT_OK
 
 
@@ -121,9 +150,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("file", help="the backup file")
     p.add_argument(
         "--backup-key-file",
-        help="key file the backup was made with, if the store was rekeyed since",
+        help="key file the backup was made with, if it is not among the retired keys",
     )
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("rekey", help="rotate the database key (server stopped)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
     p.set_defaults(func=cmd_rekey)

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlcipher3
+from sqlalchemy import update
 
 from core.audit import append_event
 from core.errors import ReticentError, StoreError, WrongKeyError
+from core.model import Instance
 from core.policy.retention import RetentionRules
 from core.policy.rules import CirculationRules
+from core.privacy.keyring import key_for_backup, opens
 from core.privacy.ledger import LedgerEntry, PurgeLedger, merge_entries, read_entries
 from core.privacy.purge import (
     DEFAULT_BATCH_SIZE,
@@ -24,7 +27,7 @@ from core.privacy.purge import (
     purge,
     truncate_wal,
 )
-from core.security.keys import load_key
+from core.security.keys import key_id, load_key
 from core.security.secrets import Argon2Params
 from core.services.actors import Actor, Permission, local_admin
 from core.store.engine import check_store
@@ -144,6 +147,9 @@ def backup(
                 conn.execute(f"DETACH DATABASE {ATTACHED}")
         finally:
             raw.close()
+        with raw_connection(partial, key) as conn:
+            # Which key opens this backup, so a restore after a rekey finds it (PRIV-08).
+            conn.execute("UPDATE instance SET key_id = ?", (key_id(key),))
         try:
             verify_opens(partial, key)
         except WrongKeyError as exc:
@@ -240,9 +246,12 @@ def restore(
     who = actor if actor is not None else local_admin()
     who.require(Permission.PURGE)
     key = load_key(options.key_file)
-    opening_key = backup_key if backup_key is not None else key
     if not backup_file.is_file():
         raise BackupError(f"no backup at {backup_file}")
+    opening_key = backup_key if backup_key is not None else key
+    if backup_key is None and not opens(backup_file, key):
+        # Made before a rekey: the key it records is among the retired ones.
+        opening_key = key_for_backup(options.key_file, backup_file) or key
     try:
         verify_opens(backup_file, opening_key)
     except WrongKeyError:
@@ -250,7 +259,7 @@ def restore(
         raise WrongKeyError(
             f"the backup {backup_file} does not open with "
             f"{'the given key' if backup_key is not None else 'the store key'}; "
-            "nothing was changed (a backup made before a rekey needs the key it was made with)"
+            "nothing was changed; no retired key opens it either (is it from another instance?)"
         ) from None
     live_entries, live_secret = _live_ledger(options, key)
 
@@ -275,6 +284,7 @@ def restore(
                     f"the backup {backup_file} belongs to another instance; nothing was changed"
                 )
             with staged.write() as uow:
+                uow.session.execute(update(Instance).values(key_id=key_id(key)))
                 added = merge_entries(uow.session, live_entries)
             replayed = _replay(staged, now, batch_size)
             report = purge(staged, now, rules, batch_size=batch_size, actor=who)

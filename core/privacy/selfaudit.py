@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import verify_chain
-from core.model import Patron, SipAccount, StaffUser
+from core.model import Instance, Patron, SipAccount, StaffUser
 from core.policy.retention import RetentionRules
 from core.policy.secret_rules import (
     DEFAULT_STAFF_RULE,
@@ -46,6 +46,7 @@ class AuditItem:
     title: str
     status: AuditStatus
     detail: str
+    next_step: str = ""  # what to do about a WARN or FAIL, as a command where there is one
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,27 @@ class AuditFacts:
     pin_rule: PinRule = field(default_factory=PinRule)
 
 
-def _item(req: str, title: str, status: AuditStatus, detail: str) -> AuditItem:
-    return AuditItem(req, title, status, detail)
+def _item(req: str, title: str, status: AuditStatus, detail: str, next_step: str = "") -> AuditItem:
+    return AuditItem(req, title, status, detail, next_step)
+
+
+PURGE_STEP = "run `reticent purge` now; `reticent serve` runs the retention job every day"
+CANARY_STEP = (
+    "the privacy officer signs a canary: `reticent canary keygen --out KEYFILE "
+    "--passphrase-stdin`, then `reticent canary sign --key KEYFILE --valid-days 90 "
+    "--passphrase-stdin`, and sets privacy.canary_public_key to KEYFILE.pub"
+)
+POLICY_STEP = (
+    "publish a privacy policy: `reticent policy publish FILE --version V --effective DATE`"
+)
+STAFF_STEP = "create a staff user: `reticent staff add USER --role admin --password-stdin`"
+TERMINAL_STEP = (
+    "add a self-check terminal: `reticent sip-account add LOGIN --institution INST --generate`"
+)
+
+
+def instance_created_at(session: Session) -> dt.datetime | None:
+    return session.scalar(select(Instance.created_at).where(Instance.id == 1))
 
 
 P, W, F = AuditStatus.PASS, AuditStatus.WARN, AuditStatus.FAIL
@@ -108,7 +128,8 @@ def check_key_file(facts: AuditFacts) -> AuditItem:
     except FileNotFoundError:
         return _item("PRIV-08", title, F, f"{facts.key_path} does not exist")
     if mode & 0o077:
-        return _item("PRIV-08", title, F, f"{facts.key_path} has mode {mode:04o}; run chmod 600")
+        detail = f"{facts.key_path} has mode {mode:04o}"
+        return _item("PRIV-08", title, F, detail, f"run `chmod 600 {facts.key_path}`")
     return _item("PRIV-08", title, P, f"mode {mode:04o}")
 
 
@@ -123,7 +144,8 @@ def check_listeners(facts: AuditFacts) -> AuditItem:
         elif not listener.tls_cert.is_file():
             problems.append(f"{where} certificate {listener.tls_cert} is missing")
     if problems:
-        return _item("PRIV-08", title, F, "; ".join(problems))
+        step = "give each listener off this machine tls_cert and tls_key in [[sip2.listeners]]"
+        return _item("PRIV-08", title, F, "; ".join(problems), step)
     return _item("PRIV-08", title, P, f"{len(facts.listeners)} listener(s) checked")
 
 
@@ -137,9 +159,14 @@ def check_retention(session: Session, now: dt.datetime, facts: AuditFacts) -> Au
         return _item("PRIV-07", title, F, "retention job not available")
     last = last_purge_at(session)
     if last is None:
-        return _item("PRIV-07", title, F, "no purge has run yet")
+        created = instance_created_at(session)
+        if created is not None and now - created <= PURGE_MAX_AGE:
+            # A new instance has had no daily run yet: nothing is overdue (PRIV-07).
+            detail = f"no purge has run yet on this instance, made {created:%Y-%m-%d %H:%M} UTC"
+            return _item("PRIV-07", title, W, detail, PURGE_STEP)
+        return _item("PRIV-07", title, F, "no purge has run yet", PURGE_STEP)
     if now - last > PURGE_MAX_AGE:
-        return _item("PRIV-07", title, F, f"last purge {last:%Y-%m-%d %H:%M} UTC")
+        return _item("PRIV-07", title, F, f"last purge {last:%Y-%m-%d %H:%M} UTC", PURGE_STEP)
     return _item("PRIV-07", title, P, f"last purge {last:%Y-%m-%d %H:%M} UTC")
 
 
@@ -152,10 +179,16 @@ def check_canary(now: dt.datetime, facts: AuditFacts) -> AuditItem:
     status = canary_status(facts.canary_path, facts.canary_public_key, now, facts.canary_warn_days)
     until = "" if status.expires_at is None else f" until {status.expires_at:%Y-%m-%d}"
     if status.state == "expiring":
-        return _item("PRIV-14", title, W, f"expiring{until}: the privacy officer must sign anew")
+        detail = f"expiring{until}: the privacy officer must sign anew"
+        return _item("PRIV-14", title, W, detail, CANARY_STEP)
+    if status.state == "missing":
+        # The guideline says a library "could consider" a canary: having none is a choice.
+        detail = "none published (optional; once published it must be kept fresh)"
+        return _item("PRIV-14", title, W, detail, CANARY_STEP)
     if status.state != "fresh":
+        # A stale or broken canary tells readers an order was served: never a mere warning.
         problem = f": {status.problem}" if status.problem else ""
-        return _item("PRIV-14", title, F, f"{status.state}{problem}")
+        return _item("PRIV-14", title, F, f"{status.state}{problem}", CANARY_STEP)
     if facts.canary_public_key is None:
         # Without a pinned key anyone able to write the file could publish a canary.
         return _item("PRIV-14", title, W, f"fresh{until}, but privacy.canary_public_key is not set")
@@ -203,7 +236,8 @@ def check_training(session: Session, now: dt.datetime) -> AuditItem:
         return _item("PRIV-15", title, W, "training check not available")
     names = staff_needing_training(session, now)
     if names:
-        return _item("PRIV-15", title, W, "not acknowledged: " + ", ".join(sorted(names)))
+        detail = "not acknowledged: " + ", ".join(sorted(names))
+        return _item("PRIV-15", title, W, detail, "each of them: `reticent staff acknowledge USER`")
     return _item("PRIV-15", title, P, "all active staff acknowledged")
 
 
@@ -215,7 +249,14 @@ def check_policy(session: Session, now: dt.datetime) -> AuditItem:
         return _item("PRIV-01", title, W, "policy check not available")
     policy = current_policy(session, now)
     if policy is None:
-        return _item("PRIV-01", title, F, "no policy version in force")
+        patrons = session.scalar(select(func.count()).select_from(Patron)) or 0
+        if patrons == 0:
+            # PRIV-01 asks for the policy at registration: none has happened yet.
+            detail = "no policy version in force; publish one before registering patrons"
+            return _item("PRIV-01", title, W, detail, POLICY_STEP)
+        return _item(
+            "PRIV-01", title, F, f"no policy version in force, {patrons} patrons", POLICY_STEP
+        )
     return _item("PRIV-01", title, P, f"version {policy.version} in force")
 
 
@@ -309,6 +350,33 @@ def run_self_audit(
     items.append(check_canary(now, facts))
     items.append(check_notice_transport(facts))
     return items
+
+
+def getting_started(session: Session, now: dt.datetime) -> list[str]:
+    """What a new instance still lacks to serve: a staff user, a policy, a terminal."""
+    from core.privacy.policy import current_policy
+
+    steps: list[str] = []
+    staff = select(func.count()).select_from(StaffUser).where(StaffUser.removed_at.is_(None))
+    if not session.scalar(staff.where(StaffUser.disabled.is_(False))):
+        steps.append(STAFF_STEP)
+    if current_policy(session, now) is None:
+        steps.append(POLICY_STEP)
+    terminals = select(func.count()).select_from(SipAccount).where(SipAccount.enabled.is_(True))
+    if not session.scalar(terminals):
+        steps.append(TERMINAL_STEP)
+    return steps
+
+
+def next_steps(items: list[AuditItem], started: list[str]) -> list[str]:
+    """The audit's next steps: those of failed checks first, then warnings, then setup."""
+    steps: list[str] = []
+    for status in (F, W):
+        for item in items:
+            if item.status is status and item.next_step and item.next_step not in steps:
+                steps.append(item.next_step)
+    steps.extend(step for step in started if step not in steps)
+    return steps
 
 
 def any_failed(items: list[AuditItem]) -> bool:

@@ -16,10 +16,12 @@ from core.errors import KeyFileError
 
 KEY_BYTES = 32  # SQLCipher raw key: 256 bits
 
-# Distinct HKDF labels so no sub-key can be computed from another (DESIGN.md, "Store").
+# Distinct HKDF labels so no sub-key can be computed from another (docs/architecture.md, "Store").
 PSEUDONYM_LABEL = b"reticent/pseudonym/v1"
 PURGE_LEDGER_LABEL = b"reticent/purge-ledger/v1"
 BACKUP_LABEL = b"reticent/backup/v1"
+KEY_ID_LABEL = b"reticent/key-id/v1"
+KEY_ID_HEX = 16  # 64 bits: names a key among a handful, says nothing about it
 
 
 def generate_key_file(path: Path) -> bytes:
@@ -59,6 +61,11 @@ def load_key(path: Path) -> bytes:
 def derive_subkey(key: bytes, label: bytes) -> bytes:
     """Derive an independent 32-byte sub-key for one purpose."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(key)
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of a store key, stored in each database and backup it encrypts."""
+    return derive_subkey(key, KEY_ID_LABEL).hex()[:KEY_ID_HEX]
 
 
 class Pseudonymizer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from core.security.keys import (
     Pseudonymizer,
     derive_subkey,
     generate_key_file,
+    key_id,
     load_key,
 )
 from core.security.secrets import Argon2Params, SecretHasher
@@ -68,6 +70,8 @@ def create_store(
     if options.database.exists():
         raise FileExistsError(f"{options.database} already exists")
     key = generate_key_file(options.key_file)
+    # Readable by its owner only from the first byte (SQLite gives its WAL the same mode).
+    os.close(os.open(options.database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     engine = create_store_engine(
         options.database,
         key,
@@ -78,7 +82,9 @@ def create_store(
     upgrade(engine)
     secret = secrets.token_bytes(32)
     with engine.begin() as conn:
-        conn.execute(insert(Instance).values(id=1, secret=secret.hex(), created_at=now))
+        conn.execute(
+            insert(Instance).values(id=1, secret=secret.hex(), key_id=key_id(key), created_at=now)
+        )
     return Store(engine, _environment(secret, rules, argon2, institution))
 
 

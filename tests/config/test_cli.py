@@ -30,7 +30,7 @@ def test_init_creates_a_private_instance_and_refuses_to_overwrite(tmp_path: Path
     data = tmp_path / "inst"
     assert run(None, "init", "--data-dir", str(data))[0] == 0
     assert (data / "reticent.key").stat().st_mode & 0o777 == 0o600
-    assert (data / "reticent.db").exists()
+    assert (data / "reticent.db").stat().st_mode & 0o777 == 0o600  # from the start
     code, _, err = run(None, "init", "--data-dir", str(data))
     assert code == 2 and "refusing to overwrite" in err
 
@@ -55,8 +55,12 @@ def test_imports_and_circulation(instance: Path, tmp_path: Path) -> None:
     code, out, _ = run(instance, "patron", "show", "P1")
     assert code == 0 and "Ada Lovelace" in out and "loans     1" in out
     assert "8642" not in out and "argon2" not in out  # PRIV-09: never the PIN or its hash
+    code, _, err = run(instance, "checkout", "P1", "I1")  # already hers: not a silent renewal
+    assert code == 1 and "P1 already has I1" in err and "`reticent renew I1`" in err
+    code, out, _ = run(instance, "patron", "show", "P1")
+    assert "loans     1" in out
     code, out, _ = run(instance, "renew", "I1")
-    assert code == 0 and "renewed I1" in out
+    assert code == 0 and "renewed I1 (1)" in out
     code, out, _ = run(instance, "checkin", "I1")
     assert code == 0 and "checked in I1" in out
     code, _, err = run(instance, "checkout", "P9", "I1")

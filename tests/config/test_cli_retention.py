@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pty
+import select as fd_select
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +21,8 @@ from core.model import Patron
 from core.policy.retention import RetentionRules
 from tests.config.cli_support import run
 from tests.conftest import add_patron
+
+RETICENT = str(Path(sys.executable).with_name("reticent"))
 
 
 @pytest.fixture
@@ -78,12 +85,47 @@ def test_backup_restore_and_rekey(instance: Path) -> None:
     assert "removed again: 1" in out and "GONE" not in out
     assert barcodes(instance) == []
 
-    code, out, _ = run(instance, "rekey")
+    key_before = (data / "reticent.key").read_bytes()
+    code, out, err = run(instance, "rekey")  # no terminal, no --yes: nothing happens
+    assert code == 1 and "--yes" in err and "nothing was changed" in out
+    assert "1 backup(s) made with it" in out and "reticent.key.retired" in out
+    assert (data / "reticent.key").read_bytes() == key_before
+    code, out, _ = run(instance, "rekey", "--yes")
     assert code == 0 and "rotated" in out
     assert not (data / "reticent.key.old").exists()
-    code, _, err = run(instance, "restore", str(made))
-    assert code == 2 and "does not open" in err
+    # The backup made before the rotation restores as it is (PRIV-07, PRIV-08).
+    add(instance, "AFTER", "After", dt.date(2030, 1, 1))
+    code, out, err = run(instance, "restore", str(made))
+    assert code == 0, err
     assert barcodes(instance) == []
+
+
+def test_rekey_asks_at_a_terminal(instance: Path) -> None:
+    """The confirmation is typed on a real pseudo-terminal."""
+    data = instance.parent
+    before = (data / "reticent.key").read_bytes()
+    for answer, rotated in ((b"n\n", False), (b"y\n", True)):
+        primary, secondary = pty.openpty()
+        try:
+            child = subprocess.Popen(
+                [RETICENT, "--config", str(instance), "rekey"],
+                stdin=secondary,
+                stdout=secondary,
+                stderr=secondary,
+                close_fds=True,
+            )
+            os.close(secondary)
+            seen = b""
+            while b"[y/N]" not in seen:
+                ready, _, _ = fd_select.select([primary], [], [], 30)
+                assert ready, seen
+                seen += os.read(primary, 4096)
+            os.write(primary, answer)
+            assert child.wait(timeout=60) == (0 if rotated else 1)
+        finally:
+            os.close(primary)
+        changed = (data / "reticent.key").read_bytes() != before
+        assert changed is rotated
 
 
 def test_backup_refuses_to_overwrite_and_restore_a_missing_file(

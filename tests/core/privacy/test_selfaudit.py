@@ -17,12 +17,16 @@ from core.privacy.canary import generate_keypair, load_private_key, sign_canary
 from core.privacy.policy import publish_policy
 from core.privacy.purge import purge
 from core.privacy.selfaudit import (
+    POLICY_STEP,
+    STAFF_STEP,
+    TERMINAL_STEP,
     AuditFacts,
     AuditItem,
     AuditStatus,
     ListenerFacts,
     ProfileFacts,
     any_failed,
+    getting_started,
     run_self_audit,
 )
 from core.services.accounts import add_staff, remove_staff
@@ -149,17 +153,31 @@ def test_a_neglected_instance_fails_each_check(store: Store, good: AuditFacts) -
     assert statuses["staff"] == (AuditStatus.WARN, "not acknowledged: sam")
 
 
-def test_missing_rules_policy_and_canary_fail(store: Store, store_options: StoreOptions) -> None:
+def test_a_fresh_instance_warns_and_a_neglected_one_fails(
+    store: Store, store_options: StoreOptions
+) -> None:
+    """No purge yet, no policy, no canary: WARN on a new instance, FAIL once they are due."""
     facts = AuditFacts(key_path=store_options.key_file)
     items = run_self_audit(store, NOW, facts)
     assert by_title(items, "retention").detail == "no retention rules are configured"
     with_rules = dataclasses.replace(facts, retention=RetentionRules())
-    assert by_title(run_self_audit(store, NOW, with_rules), "retention").detail == (
-        "no purge has run yet"
-    )
-    assert by_title(items, "policy").status is AuditStatus.FAIL
+    items = run_self_audit(store, NOW + dt.timedelta(hours=47), with_rules)
+    assert not any_failed(items), [i for i in items if i.status is AuditStatus.FAIL]
+    retention = by_title(items, "retention")
+    assert retention.status is AuditStatus.WARN and "no purge has run yet" in retention.detail
+    assert "reticent purge" in retention.next_step
+    policy = by_title(items, "policy")
+    assert policy.status is AuditStatus.WARN and "policy publish" in policy.next_step
     canary = by_title(items, "canary")
-    assert canary.status is AuditStatus.FAIL and canary.detail.startswith("missing")
+    assert canary.status is AuditStatus.WARN and "canary keygen" in canary.next_step
+    with store.read() as uow:
+        assert getting_started(uow.session, NOW) == [STAFF_STEP, POLICY_STEP, TERMINAL_STEP]
+
+    add_patron(store, "P1")  # registration began: the policy is now missing for someone
+    items = run_self_audit(store, NOW + dt.timedelta(hours=49), with_rules)
+    assert by_title(items, "retention").status is AuditStatus.FAIL
+    assert by_title(items, "policy").status is AuditStatus.FAIL
+    assert by_title(items, "canary").status is AuditStatus.WARN  # optional, still
 
 
 def test_a_fresh_canary_without_a_pinned_key_warns(store: Store, good: AuditFacts) -> None:
