@@ -106,6 +106,8 @@ class TerminalCodecSettings:
     field_delimiter: str = "|"
     error_detection: Literal["off", "accept", "require"] = "accept"
     due_date_format: str = "sip2"
+    # Per terminal login only: honour "no block" checkouts (SIP2 11, BO=Y) it made offline.
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -469,6 +471,8 @@ def _validate_sip2(check: _Checker, sip2: Sip2Settings) -> None:
                 key, "plain SIP2 off this machine needs tls_cert/tls_key or allow_plaintext = true"
             )
         _validate_codec(check, f"{key}.codec", listener.codec)
+        if listener.codec.offline:
+            raise check.error(f"{key}.codec.offline", "is set per login, in [sip2.terminals.LOGIN]")
     check.at_least("sip2.idle_timeout_s", sip2.idle_timeout_s, 1)
     check.at_least("sip2.max_sessions", sip2.max_sessions, 1)
     check.at_least("sip2.max_failed_logins", sip2.max_failed_logins, 1)

@@ -43,6 +43,7 @@ def build_handlers(settings: Settings, store: Store) -> Sip2Handlers:
         status_before_login=sip2.status_before_login,
         timeout_period=min(999, int(sip2.idle_timeout_s * 10)),
         profiles=field_profiles(settings),
+        offline_terminals=frozenset(login for login, t in sip2.terminals.items() if t.offline),
     )
     return Sip2Handlers(HandlerContext(store, options))
 

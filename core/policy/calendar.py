@@ -33,6 +33,17 @@ def local_date(moment: dt.datetime, calendar: Calendar) -> dt.date:
     return moment.astimezone(ZoneInfo(calendar.timezone)).date()
 
 
+def start_of_day(moment: dt.datetime, calendar: Calendar) -> dt.datetime:
+    """Return the start (00:00 local, as UTC) of the local day of `moment`.
+
+    Times kept at this granularity say which day, not which moment (PRIV-03).
+    """
+    local = dt.datetime.combine(
+        local_date(moment, calendar), dt.time(0), ZoneInfo(calendar.timezone)
+    )
+    return local.astimezone(dt.UTC)
+
+
 def next_open_day(day: dt.date, calendar: Calendar) -> dt.date:
     """Return `day` itself if the library is open then, else the first open day after it."""
     for offset in range(MAX_CLOSED_RUN_DAYS + 1):

@@ -54,6 +54,45 @@ def checkout_refusal(
     return None
 
 
+# Offline ("no block") checkouts: the item has left with the patron, so most rules no longer
+# apply, but a card that must not be used, a copy set aside for someone else and a copy taken
+# out of the collection are still refused (and so reach staff).
+OFFLINE_REFUSED_BLOCKS: tuple[tuple[Block, Reason], ...] = (
+    (Block.CARD_LOST, Reason.CARD_LOST),
+    (Block.EXPIRED, Reason.CARD_EXPIRED),
+)
+OFFLINE_REFUSED_STATUSES: frozenset[str] = frozenset({"withdrawn"})
+
+
+def offline_checkout_refusal(
+    *, blocks: frozenset[Block], item_status: str, hold_for_other_patron: bool
+) -> Reason | None:
+    """Why a loan a terminal made while offline is refused, or None to record it."""
+    if item_status not in ITEM_STATUSES:
+        raise ValueError(f"unknown item status {item_status!r}")
+    for block, reason in OFFLINE_REFUSED_BLOCKS:
+        if block in blocks:
+            return reason
+    if item_status in OFFLINE_REFUSED_STATUSES:
+        return Reason.ITEM_NOT_AVAILABLE
+    if hold_for_other_patron:
+        return Reason.ITEM_ON_HOLD_FOR_OTHER
+    return None
+
+
+def effective_return_time(
+    returned_at: dt.datetime | None, checked_out_at: dt.datetime, now: dt.datetime
+) -> dt.datetime:
+    """When a return counts as made: the time a terminal reports, kept within [loan start, now].
+
+    A book drop whose clock was reset, or a queued offline return, must not move a return
+    before the loan began or into the future.
+    """
+    if returned_at is None:
+        return as_utc(now)
+    return min(max(as_utc(returned_at), as_utc(checked_out_at)), as_utc(now))
+
+
 def renewal_refusal(
     *,
     blocks: frozenset[Block],

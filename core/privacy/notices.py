@@ -15,7 +15,9 @@ from core.audit import append_event
 from core.errors import ReticentError
 from core.model import AuditEvent, Fee, FeeStatus, Hold, HoldStatus, Item, Loan, Patron
 from core.model.notices import SentNotice
+from core.policy.calendar import start_of_day
 from core.policy.consent_kinds import NOTIFICATION_HISTORY
+from core.policy.rules import Calendar
 from core.privacy.delivery import (
     NoticeRefused,
     NoticeTransport,
@@ -176,13 +178,17 @@ def _counts(session: Session, query: Select[int, int]) -> dict[int, int]:
     return {int(patron_id): int(count) for patron_id, count in session.execute(query)}
 
 
-def _due_notices(session: Session, since: dt.datetime, now: dt.datetime) -> list[_Due]:
+def _due_notices(
+    session: Session, since: dt.datetime, now: dt.datetime, calendar: Calendar
+) -> list[_Due]:
     """Who is owed which notice: only things that happened in [since, now) trigger one.
 
     Hold ready: the copy was put on the hold shelf in the window (the trapped item's
     status_changed_at, set when it is shelved). Overdue: a loan's due time passed in the window.
-    Fee: an open fee was charged in the window. The count in a notice is the patron's current
-    total of that kind, so one notice per patron and kind is enough.
+    Fee: an open fee was charged on a day from the window's first day up to the day before its
+    last (fees keep the day only, PRIV-03), so each is counted once, by the first run on a
+    later day. The count in a notice is the patron's current total of that kind, so one notice
+    per patron and kind is enough.
     """
     on_shelf = Hold.status == HoldStatus.ON_SHELF.value
     shelved = (
@@ -192,7 +198,10 @@ def _due_notices(session: Session, since: dt.datetime, now: dt.datetime) -> list
     )
     became_overdue = select(Loan.patron_id).where(Loan.due_at >= since, Loan.due_at < now)
     open_fee = Fee.status == FeeStatus.OPEN.value
-    charged = select(Fee.patron_id).where(open_fee, Fee.created_at >= since, Fee.created_at < now)
+    first_day, last_day = start_of_day(since, calendar), start_of_day(now, calendar)
+    charged = select(Fee.patron_id).where(
+        open_fee, Fee.created_at >= first_day, Fee.created_at < last_day
+    )
     triggered: Mapping[NoticeKind, Select[int, int]] = {
         NoticeKind.HOLD_READY: select(Hold.patron_id, func.count(Hold.id))
         .where(on_shelf, Hold.patron_id.in_(shelved))
@@ -259,7 +268,7 @@ def send_notices(
     """
     with store.read() as uow:
         since = _window_start(uow.session, now, options.first_run_lookback)
-        due = _due_notices(uow.session, since, now)
+        due = _due_notices(uow.session, since, now, store.env.rules.calendar)
     by_kind = {kind: sum(1 for d in due if d.kind is kind) for kind in NoticeKind}
     if options.dry_run:
         emailed = sum(1 for d in due if d.email is not None and transport.can_email)

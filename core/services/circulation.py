@@ -1,78 +1,55 @@
-"""Checkout, checkin, renew and renew-all; history only on opt-in, statistics always (PRIV-03)."""
+"""Checkout, checkin, renew, renew-all and cancel; history only on opt-in, statistics always.
+
+Each use case is one function over the store's named operations (core.store.repository): the
+decisions are core.policy's, the reads and writes the repository's (PRIV-03: the loan row is
+the only link between patron and item, and it goes at checkin).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.orm import Session
-
-from core.errors import DomainError
-from core.model import (
-    Fee,
-    FeeStatus,
-    Hold,
-    HoldStatus,
-    Item,
-    ItemStatus,
-    Loan,
-    Patron,
-    ReadingHistory,
-)
-from core.policy.calendar import add_open_days, due_date, local_date
-from core.policy.consent_kinds import CHECKOUT_HISTORY
+from core.errors import DomainError, NotFound
+from core.model import HoldStatus, ItemStatus
+from core.policy.calendar import add_open_days, due_date, local_date, start_of_day
 from core.policy.fines import overdue_fine
 from core.policy.holds import HoldCandidate, hold_to_trap
-from core.policy.loans import checkout_refusal, renewal_refusal, renewed_due_date
+from core.policy.loans import (
+    checkout_refusal,
+    effective_return_time,
+    offline_checkout_refusal,
+    renewal_refusal,
+    renewed_due_date,
+)
 from core.policy.reasons import Reason
-from core.services._fast_circulation import (
-    LOANS_OF_MEDIA_TYPE,
-    checkin_fast,
-    checkout_fast,
-)
-from core.services._queries import (
-    flush_pending,
-    has_consent,
-    item_by_barcode,
-    item_row,
-    item_view,
-    patron_blocks,
-    patron_by_barcode,
-    patron_row,
-    touch_patron,
-)
 from core.services.actors import Actor, Permission
-from core.services.stats import count_circulation
+from core.services.items import item_view, require_item
+from core.services.standing import patron_blocks, require_patron_row
 from core.services.views import CheckinResult, CheckoutResult, RenewAllResult, RenewResult
+from core.store import repository
+from core.store.repository import ItemRow, PatronRow
 from core.store.uow import UnitOfWork
-
-# Statements of every checkout and checkin, built once (see core/services/_queries.py).
-_LOAN_OF_ITEM = select(Loan).where(Loan.item_id == bindparam("item_id"))
-_HOLDS_ON_RECORD = select(func.count(Hold.id)).where(Hold.record_id == bindparam("record_id"))
-_TRAPPED_FOR_ITEM = select(Hold).where(Hold.trapped_item_id == bindparam("item_id"))
-
-
-def _loans_of_media_type(session: Session, patron_id: int, media_type: str) -> int:
-    count = session.scalar(LOANS_OF_MEDIA_TYPE, {"patron_id": patron_id, "media_type": media_type})
-    return int(count or 0)
-
-
-def _holds_on_record(session: Session, record_id: int) -> int:
-    """Holds of any status on a title: when there are none, the hold queries can be skipped."""
-    return int(session.scalar(_HOLDS_ON_RECORD, {"record_id": record_id}) or 0)
 
 
 def _count(
-    uow: UnitOfWork, now: dt.datetime, branch: str, item: Item, patron: Patron, event: str
+    uow: UnitOfWork, now: dt.datetime, actor: Actor, media_type: str, category: str, event: str
 ) -> None:
-    count_circulation(
-        uow.session,
+    # PRIV-03: the day the server processed it, the branch, the kinds; no patron, no item.
+    repository.count_event(
+        uow,
         day=local_date(now, uow.env.rules.calendar),
-        branch=branch,
-        media_type=item.media_type,
-        category=patron.category,
+        branch=actor.branch,
+        media_type=media_type,
+        category=category,
         event=event,
     )
+
+
+def _touch(uow: UnitOfWork, patron_id: int, last: dt.date, moment: dt.datetime) -> None:
+    """Last activity by day only, for the inactive-account rule (PRIV-07); never backwards."""
+    day = local_date(moment, uow.env.rules.calendar)
+    if day > last:
+        repository.touch_patron(uow, patron_id, day)
 
 
 def checkout(
@@ -83,257 +60,216 @@ def checkout(
     item_barcode: str,
     *,
     allow_renewal: bool = True,
-    ignore_blocks: bool = False,
-    due_at: dt.datetime | None = None,
+    offline: bool = False,
 ) -> CheckoutResult:
     """Lend an item; an item the patron already has is renewed instead (SIP2 renewal ok).
 
-    `ignore_blocks` and `due_at` record a loan a terminal already made while offline (SIP2 "no
-    block" with its due date): the item has left the building, so the loan must exist.
+    ``offline`` records a loan a terminal configured for offline use already made (SIP2 "no
+    block"): the item has left, so patron limits and the item's status no longer refuse it, but
+    a lost or expired card, a copy set aside for another patron and a withdrawn copy still do;
+    the due date is always the loan rule's.
     """
     actor.require(Permission.CIRCULATE)
-    session, rules = uow.session, uow.env.rules
-    flush_pending(session)
-    fast_patron = patron_row(session, patron_barcode, now)
-    fast_item = item_row(session, item_barcode)
-    if fast_item.loan_id is None and fast_item.holds_on_record == 0:
-        return checkout_fast(
-            uow, actor, now, fast_patron, fast_item, ignore_blocks=ignore_blocks, due_at=due_at
-        )
-    patron = patron_by_barcode(session, patron_barcode)
-    item = item_by_barcode(session, item_barcode)
-    loan = session.scalars(_LOAN_OF_ITEM, {"item_id": item.id}).one_or_none()
-    if loan is not None:
-        if loan.patron_id != patron.id:
+    rules = uow.env.rules
+    patron = require_patron_row(uow, patron_barcode, now)
+    item = require_item(repository.find_item_for_patron(uow, item_barcode, patron.id))
+    if item.loan_id is not None:
+        if item.loan_patron_id != patron.id:
             raise DomainError(Reason.ITEM_NOT_AVAILABLE)
         if not allow_renewal:
             raise DomainError(Reason.RENEWAL_LIMIT)
-        renewed = _renew_loan(uow, actor, now, patron, item, loan)
+        renewed = _renew(uow, actor, now, patron, item)
         return CheckoutResult(item=renewed.item, due_at=renewed.due_at, renewed=True)
 
-    blocks = frozenset() if ignore_blocks else patron_blocks(uow, patron, now)
-    rule = rules.rule_for(patron.category, item.media_type)
-    # Most titles have no holds at all: one count then spares the three hold queries below.
-    any_holds = _holds_on_record(session, item.record_id) > 0
-    trapped = (
-        session.scalars(_TRAPPED_FOR_ITEM, {"item_id": item.id}).one_or_none()
-        if any_holds
-        else None
-    )
-    hold_for_other = trapped is not None and trapped.patron_id != patron.id
+    trapped_for_other = item.trap_hold_id is not None and item.trap_patron_id != patron.id
     status = item.status
-    if trapped is not None and not hold_for_other and status == ItemStatus.IN_TRANSIT:
-        status = ItemStatus.ON_HOLD_SHELF  # the patron caught it before it reached the shelf
-    refusal = (
-        None
-        if ignore_blocks
-        else checkout_refusal(
+    if item.trap_hold_id is not None and not trapped_for_other:
+        status = ItemStatus.ON_HOLD_SHELF.value  # the patron caught it before it was shelved
+    blocks = patron_blocks(uow, patron, now)
+    rule = rules.rule_for(patron.category, item.media_type)
+    if offline:
+        refusal = offline_checkout_refusal(
+            blocks=blocks, item_status=status, hold_for_other_patron=trapped_for_other
+        )
+    else:
+        refusal = checkout_refusal(
             blocks=blocks,
             rule=rule,
-            loans_of_media_type=_loans_of_media_type(session, patron.id, item.media_type),
+            loans_of_media_type=item.loans_of_media_type,
             item_status=status,
-            hold_for_other_patron=hold_for_other,
+            hold_for_other_patron=trapped_for_other,
         )
-    )
     if refusal is not None:
         raise DomainError(refusal)
 
-    # The patron's own hold on this title (trapped or still waiting) is filled by the loan.
-    own_hold = (
-        session.scalars(
-            select(Hold)
-            .where(Hold.patron_id == patron.id, Hold.record_id == item.record_id)
-            .where((Hold.trapped_item_id == item.id) | (Hold.trapped_item_id.is_(None)))
-            .order_by(Hold.placed_at, Hold.id)
-            .limit(1)
-        ).one_or_none()
-        if any_holds
-        else None
+    queue = item.hold_queue
+    if item.own_hold_id is not None:
+        repository.end_hold(uow, item.own_hold_id)  # the loan fills the patron's own hold
+        queue -= 1
+    due = due_date(now, rule.loan_days, rules.calendar)
+    repository.start_loan(
+        uow, patron_id=patron.id, item_id=item.id, branch=actor.branch, now=now, due_at=due
     )
-    if own_hold is not None:
-        session.delete(own_hold)
-
-    due = due_at if due_at is not None else due_date(now, rule.loan_days, rules.calendar)
-    session.add(
-        Loan(
-            patron_id=patron.id,
-            item_id=item.id,
-            branch=actor.branch,
-            checked_out_at=now,
-            due_at=due,
-            renewals=0,
-        )
-    )
-    item.status = ItemStatus.ON_LOAN.value
-    item.status_changed_at = now
-    touch_patron(patron, now, uow)
-    _count(uow, now, actor.branch, item, patron, "checkout")
-    session.flush()
-    view = item_view(session, item, due_at=due, hold_queue=None if any_holds else 0)
+    repository.set_item_status(uow, item.id, ItemStatus.ON_LOAN.value, now)
+    _touch(uow, patron.id, patron.last_activity_on, now)
+    _count(uow, now, actor, item.media_type, patron.category, "checkout")
+    view = item_view(item, status=ItemStatus.ON_LOAN.value, due_at=due, hold_queue=queue)
     return CheckoutResult(item=view, due_at=due, renewed=False)
 
 
-def _trap_hold(uow: UnitOfWork, actor: Actor, now: dt.datetime, item: Item) -> Hold | None:
-    """Set the item aside for the oldest hold it satisfies; the patron is never returned."""
-    session = uow.session
-    waiting = session.scalars(
-        select(Hold).where(
-            Hold.record_id == item.record_id,
-            Hold.status == HoldStatus.WAITING.value,
-            (Hold.item_id.is_(None)) | (Hold.item_id == item.id),
-        )
-    ).all()
-    if not waiting:
-        return None
+def _shelve_or_send(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: dt.datetime,
+    item: ItemRow,
+    hold_id: int,
+    pickup_branch: str,
+    holder_category: str,
+) -> str:
+    """Put a trapped copy on this branch's hold shelf, or send it to the pickup branch."""
+    rules = uow.env.rules
+    if pickup_branch == actor.branch:
+        rule = rules.rule_for(holder_category, item.media_type)
+        shelf_until = add_open_days(now, rule.hold_shelf_days, rules.calendar)
+        repository.trap_hold(uow, hold_id, item.id, HoldStatus.ON_SHELF.value, shelf_until)
+        return ItemStatus.ON_HOLD_SHELF.value
+    repository.trap_hold(uow, hold_id, item.id, HoldStatus.IN_TRANSIT.value, None)
+    return ItemStatus.IN_TRANSIT.value
+
+
+def _trap(uow: UnitOfWork, actor: Actor, now: dt.datetime, item: ItemRow) -> tuple[str, str] | None:
+    """Set the copy aside for the oldest waiting hold it fills: (new status, pickup branch)."""
+    waiting = repository.holds_waiting_for_copy(uow, item.record_id, item.id)
     candidates = [
         HoldCandidate(
-            hold_id=h.id,
-            record_id=h.record_id,
-            item_id=h.item_id,
-            pickup_branch=h.pickup_branch,
-            placed_at=h.placed_at,
-            expires_at=h.expires_at,
+            hold_id=hold.id,
+            record_id=hold.record_id,
+            item_id=hold.item_id,
+            pickup_branch=hold.pickup_branch,
+            placed_at=hold.placed_at,
+            expires_at=hold.expires_at,
         )
-        for h in waiting
+        for hold in waiting
     ]
     chosen = hold_to_trap(item_id=item.id, record_id=item.record_id, holds=candidates, now=now)
     if chosen is None:
         return None
-    hold = next(h for h in waiting if h.id == chosen.hold_id)
-    hold.trapped_item_id = item.id
-    _place_trapped(uow, actor, now, item, hold)
-    return hold
+    holder = next(hold for hold in waiting if hold.id == chosen.hold_id)
+    status = _shelve_or_send(
+        uow, actor, now, item, holder.id, holder.pickup_branch, holder.patron_category
+    )
+    return status, holder.pickup_branch
 
 
-def _place_trapped(uow: UnitOfWork, actor: Actor, now: dt.datetime, item: Item, hold: Hold) -> None:
-    rules = uow.env.rules
-    if hold.pickup_branch == actor.branch:
-        holder_category = uow.session.scalar(
-            select(Patron.category).where(Patron.id == hold.patron_id)
-        )
-        rule = rules.rule_for(holder_category or "", item.media_type)
-        hold.status = HoldStatus.ON_SHELF.value
-        hold.shelf_expires_at = add_open_days(now, rule.hold_shelf_days, rules.calendar)
-        item.status = ItemStatus.ON_HOLD_SHELF.value
-    else:
-        hold.status = HoldStatus.IN_TRANSIT.value
-        item.status = ItemStatus.IN_TRANSIT.value
-    item.status_changed_at = now
+def checkin(
+    uow: UnitOfWork,
+    actor: Actor,
+    now: dt.datetime,
+    item_barcode: str,
+    *,
+    returned_at: dt.datetime | None = None,
+) -> CheckinResult:
+    """Return an item: delete the loan, keep history only on opt-in, count it, route the item.
 
-
-def checkin(uow: UnitOfWork, actor: Actor, now: dt.datetime, item_barcode: str) -> CheckinResult:
-    """Return an item: delete the loan, keep history only on opt-in, count it, route the item."""
+    ``returned_at`` is the time a book drop or an offline terminal reports; it counts only
+    within [loan start, now] (fines and history use it, clamped). Statistics and the item's
+    status use ``now``, the time the server processed the return.
+    """
     actor.require(Permission.CIRCULATE)
-    session, rules = uow.session, uow.env.rules
-    flush_pending(session)
-    fast_item = item_row(session, item_barcode)
-    if fast_item.holds_on_record == 0:
-        return checkin_fast(uow, actor, now, fast_item)
-    item = item_by_barcode(session, item_barcode)
-    loan = session.scalars(_LOAN_OF_ITEM, {"item_id": item.id}).one_or_none()
+    rules = uow.env.rules
+    item = require_item(repository.find_item_for_return(uow, item_barcode))
     fine = 0
-    if loan is not None:
-        patron = session.get_one(Patron, loan.patron_id)
-        rule = rules.rule_for(patron.category, item.media_type)
-        fine = overdue_fine(loan.due_at, now, rule, rules.calendar)
+    if item.loan_id is not None:
+        assert item.loan_patron_id is not None and item.borrower_category is not None
+        assert item.loan_checked_out_at is not None and item.loan_due_at is not None
+        assert item.borrower_last_activity_on is not None
+        patron_id, category = item.loan_patron_id, item.borrower_category
+        returned = effective_return_time(returned_at, item.loan_checked_out_at, now)
+        rule = rules.rule_for(category, item.media_type)
+        fine = overdue_fine(item.loan_due_at, returned, rule, rules.calendar)
         if fine > 0:
-            session.add(
-                Fee(
-                    patron_id=patron.id,
-                    item_id=item.id,
-                    kind="overdue",
-                    amount=fine,
-                    balance=fine,
-                    status=FeeStatus.OPEN.value,
-                    created_at=now,
-                )
+            # PRIV-03: the day only, so a settled fee cannot be matched to the item's times.
+            repository.charge_overdue(
+                uow,
+                patron_id=patron_id,
+                item_id=item.id,
+                amount=fine,
+                charged_at=start_of_day(now, rules.calendar),
             )
-        if has_consent(session, patron.id, CHECKOUT_HISTORY):
-            record = item.record
-            session.add(
-                ReadingHistory(
-                    patron_id=patron.id,
-                    record_id=record.id,
-                    title=record.title,
-                    author=record.author,
-                    returned_on=local_date(now, rules.calendar),
-                )
+        if item.borrower_keeps_history:  # PRIV-02/03: only on opt-in
+            repository.remember_reading(
+                uow,
+                patron_id=patron_id,
+                record_id=item.record_id,
+                title=item.title,
+                author=item.author,
+                day=local_date(returned, rules.calendar),
             )
-        # PRIV-03: the loan row is the only link between patron and item, and it goes now.
-        session.execute(delete(Loan).where(Loan.id == loan.id))
-        touch_patron(patron, now, uow)
-        _count(uow, now, actor.branch, item, patron, "checkin")
+        repository.end_loan(uow, item.loan_id)  # PRIV-03: the patron-item link goes now
+        _touch(uow, patron_id, item.borrower_last_activity_on, returned)
+        _count(uow, now, actor, item.media_type, category, "checkin")
 
     destination: str | None = None
-    # Most titles have no holds at all: one count then spares the two hold queries below.
-    any_holds = _holds_on_record(session, item.record_id) > 0
-    trapped = (
-        session.scalars(_TRAPPED_FOR_ITEM, {"item_id": item.id}).one_or_none()
-        if any_holds
-        else None
-    )
-    if trapped is not None:
-        _place_trapped(uow, actor, now, item, trapped)  # arrived (or returned again) for its hold
-    elif any_holds:
-        trapped = _trap_hold(uow, actor, now, item)
-    if trapped is not None:
-        if trapped.status == HoldStatus.IN_TRANSIT.value:
-            destination = trapped.pickup_branch
-    elif item.home_branch != actor.branch:
-        item.status = ItemStatus.IN_TRANSIT.value
-        item.status_changed_at = now
-        destination = item.home_branch
-    elif item.status != ItemStatus.AVAILABLE.value:
-        item.status = ItemStatus.AVAILABLE.value
-        item.status_changed_at = now
-    session.flush()
-    return CheckinResult(
-        item=item_view(session, item, hold_queue=None if any_holds else 0),
-        was_on_loan=loan is not None,
-        fine=fine,
-        hold_trapped=trapped is not None,
-        destination_branch=destination,
-        on_hold_shelf=item.status == ItemStatus.ON_HOLD_SHELF.value,
-    )
-
-
-def _holds_waiting_for(session: Session, item: Item, patron_id: int) -> bool:
-    found = session.scalar(
-        select(Hold.id)
-        .where(
-            Hold.record_id == item.record_id,
-            Hold.patron_id != patron_id,
-            Hold.status == HoldStatus.WAITING.value,
-            (Hold.item_id.is_(None)) | (Hold.item_id == item.id),
+    trapped = False
+    if item.trap_hold_id is not None:
+        # Arrived at (or returned again to) a branch for the hold it is set aside for.
+        assert item.trap_pickup_branch is not None
+        status = _shelve_or_send(
+            uow,
+            actor,
+            now,
+            item,
+            item.trap_hold_id,
+            item.trap_pickup_branch,
+            item.trap_patron_category or "",
         )
-        .limit(1)
+        trapped = True
+        if status == ItemStatus.IN_TRANSIT.value:
+            destination = item.trap_pickup_branch
+    else:
+        caught = _trap(uow, actor, now, item) if item.holds_on_record else None
+        if caught is not None:
+            status, pickup = caught
+            trapped = True
+            if status == ItemStatus.IN_TRANSIT.value:
+                destination = pickup
+        elif item.home_branch != actor.branch:
+            status, destination = ItemStatus.IN_TRANSIT.value, item.home_branch
+        else:
+            status = ItemStatus.AVAILABLE.value
+    if trapped or destination is not None or status != item.status:
+        repository.set_item_status(uow, item.id, status, now)
+    return CheckinResult(
+        item=item_view(item, status=status),
+        was_on_loan=item.loan_id is not None,
+        fine=fine,
+        hold_trapped=trapped,
+        destination_branch=destination,
+        on_hold_shelf=status == ItemStatus.ON_HOLD_SHELF.value,
     )
-    return found is not None
 
 
-def _renew_loan(
-    uow: UnitOfWork, actor: Actor, now: dt.datetime, patron: Patron, item: Item, loan: Loan
+def _renew(
+    uow: UnitOfWork, actor: Actor, now: dt.datetime, patron: PatronRow, item: ItemRow
 ) -> RenewResult:
-    session, rules = uow.session, uow.env.rules
+    """Renew the patron's loan of ``item`` (read with ``find_item_for_patron``)."""
+    rules = uow.env.rules
+    assert item.loan_id is not None and item.loan_due_at is not None
     rule = rules.rule_for(patron.category, item.media_type)
     refusal = renewal_refusal(
         blocks=patron_blocks(uow, patron, now),
         rule=rule,
-        renewals_done=loan.renewals,
-        holds_waiting=_holds_waiting_for(session, item, patron.id),
+        renewals_done=item.loan_renewals,
+        holds_waiting=item.others_waiting,
     )
     if refusal is not None:
         raise DomainError(refusal)
-    loan.due_at = renewed_due_date(now, loan.due_at, rule, rules.calendar)
-    loan.renewals += 1
-    touch_patron(patron, now, uow)
-    _count(uow, now, actor.branch, item, patron, "renew")
-    session.flush()
-    return RenewResult(
-        item=item_view(session, item, due_at=loan.due_at),
-        due_at=loan.due_at,
-        renewals=loan.renewals,
-    )
+    due = renewed_due_date(now, item.loan_due_at, rule, rules.calendar)
+    renewals = item.loan_renewals + 1
+    repository.extend_loan(uow, item.loan_id, due, renewals)
+    _touch(uow, patron.id, patron.last_activity_on, now)
+    _count(uow, now, actor, item.media_type, patron.category, "renew")
+    return RenewResult(item=item_view(item, due_at=due), due_at=due, renewals=renewals)
 
 
 def renew(
@@ -345,18 +281,22 @@ def renew(
 ) -> RenewResult:
     """Renew one loan; with a patron barcode the loan must be that patron's."""
     actor.require(Permission.CIRCULATE)
-    session = uow.session
-    item = item_by_barcode(session, item_barcode)
-    loan = session.scalars(_LOAN_OF_ITEM, {"item_id": item.id}).one_or_none()
-    if loan is None:
-        raise DomainError(Reason.ITEM_NOT_ON_LOAN)
-    if patron_barcode is not None:
-        patron = patron_by_barcode(session, patron_barcode)
-        if loan.patron_id != patron.id:
-            raise DomainError(Reason.NOT_BORROWER)
+    if patron_barcode is None:
+        loan = require_item(repository.find_item(uow, item_barcode))
+        if loan.loan_patron_id is None:
+            raise DomainError(Reason.ITEM_NOT_ON_LOAN)
+        patron = repository.find_patron_by_id(uow, loan.loan_patron_id, now)
     else:
-        patron = session.get_one(Patron, loan.patron_id)
-    return _renew_loan(uow, actor, now, patron, item, loan)
+        patron = repository.find_patron(uow, patron_barcode, now)
+    patron_id = patron.id if patron is not None else None
+    item = require_item(repository.find_item_for_patron(uow, item_barcode, patron_id))
+    if item.loan_id is None:
+        raise DomainError(Reason.ITEM_NOT_ON_LOAN)
+    if patron is None:
+        raise NotFound(Reason.PATRON_NOT_FOUND)
+    if item.loan_patron_id != patron.id:
+        raise DomainError(Reason.NOT_BORROWER)
+    return _renew(uow, actor, now, patron, item)
 
 
 def renew_all(
@@ -364,18 +304,14 @@ def renew_all(
 ) -> RenewAllResult:
     """Renew every loan of a patron that may be renewed; report the others with their reason."""
     actor.require(Permission.CIRCULATE)
-    session = uow.session
-    patron = patron_by_barcode(session, patron_barcode)
-    loans = session.scalars(
-        select(Loan).where(Loan.patron_id == patron.id).order_by(Loan.due_at, Loan.id)
-    ).all()
+    patron = require_patron_row(uow, patron_barcode, now)
     renewed: list[RenewResult] = []
     unrenewed: list[tuple[str, str]] = []
-    for loan in loans:
-        item = session.get_one(Item, loan.item_id)
+    for loan in repository.loans_of_patron(uow, patron.id):
+        item = require_item(repository.find_item_for_patron(uow, loan.item_barcode, patron.id))
         try:
-            with session.begin_nested():
-                renewed.append(_renew_loan(uow, actor, now, patron, item, loan))
+            # A refusal is decided before anything is written, so nothing needs undoing.
+            renewed.append(_renew(uow, actor, now, patron, item))
         except DomainError as refusal:
             unrenewed.append((item.barcode, refusal.reason.value))
     return RenewAllResult(renewed=tuple(renewed), unrenewed=tuple(unrenewed))
@@ -386,15 +322,11 @@ def cancel_checkout(
 ) -> None:
     """Undo a checkout the terminal could not complete (SIP2 cancel, e.g. the tag write failed)."""
     actor.require(Permission.CIRCULATE)
-    session = uow.session
-    patron = patron_by_barcode(session, patron_barcode)
-    item = item_by_barcode(session, item_barcode)
-    loan = session.scalars(_LOAN_OF_ITEM, {"item_id": item.id}).one_or_none()
-    if loan is None:
+    patron = require_patron_row(uow, patron_barcode, now)
+    item = require_item(repository.find_item(uow, item_barcode))
+    if item.loan_id is None:
         raise DomainError(Reason.ITEM_NOT_ON_LOAN)
-    if loan.patron_id != patron.id:
+    if item.loan_patron_id != patron.id:
         raise DomainError(Reason.NOT_BORROWER)
-    session.execute(delete(Loan).where(Loan.id == loan.id))
-    item.status = ItemStatus.AVAILABLE.value
-    item.status_changed_at = now
-    session.flush()
+    repository.end_loan(uow, item.loan_id)  # PRIV-03
+    repository.set_item_status(uow, item.id, ItemStatus.AVAILABLE.value, now)

@@ -1,36 +1,47 @@
-"""Paying and waiving fees; a settled fee forgets its item (PRIV-03)."""
+"""Paying and waiving fees; a settled fee forgets its item and keeps only days (PRIV-03)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
-
 from core.audit import append_event
 from core.errors import DomainError, NotFound
-from core.model import Fee, FeePayment, FeeStatus
+from core.model import FeeStatus
+from core.policy.calendar import start_of_day
 from core.policy.reasons import Reason
-from core.services._queries import patron_by_barcode
 from core.services.actors import Actor, Permission
+from core.services.standing import require_patron_row
 from core.services.views import PaymentResult
+from core.store import repository
+from core.store.repository import FeeRow
 from core.store.uow import UnitOfWork
 
 PAYMENT_METHODS = ("cash", "visa", "credit_card", "other", "waiver")
 
 
-def _settle(fee: Fee, now: dt.datetime, status: FeeStatus) -> None:
-    fee.status = status.value
-    fee.settled_at = now
-    fee.item_id = None  # the retained record of a settled fee names no item
-
-
-def _outstanding(uow: UnitOfWork, patron_id: int) -> int:
-    total = uow.session.scalar(
-        select(func.coalesce(func.sum(Fee.balance), 0)).where(
-            Fee.patron_id == patron_id, Fee.status == FeeStatus.OPEN.value
-        )
+def _book(
+    uow: UnitOfWork,
+    now: dt.datetime,
+    fee: FeeRow,
+    part: int,
+    method: str,
+    transaction_id: str | None,
+    settled: FeeStatus,
+) -> bool:
+    """Book ``part`` of a fee; True when that settles it."""
+    balance = fee.balance - part
+    repository.record_payment(
+        uow,
+        fee_id=fee.id,
+        amount=part,
+        balance=balance,
+        method=method,
+        transaction_id=transaction_id,
+        # PRIV-03: the day only, so payment times cannot be matched to an item's times.
+        paid_at=start_of_day(now, uow.env.rules.calendar),
+        settled_status=settled.value if balance == 0 else None,
     )
-    return int(total or 0)
+    return balance == 0
 
 
 def pay_fees(
@@ -50,12 +61,8 @@ def pay_fees(
         raise DomainError(Reason.INVALID_AMOUNT)
     if method not in PAYMENT_METHODS or method == "waiver":
         raise DomainError(Reason.INVALID_AMOUNT, "unknown payment method")
-    session = uow.session
-    patron = patron_by_barcode(session, patron_barcode)
-    query = select(Fee).where(Fee.patron_id == patron.id, Fee.status == FeeStatus.OPEN.value)
-    if fee_id is not None:
-        query = query.where(Fee.id == fee_id)
-    fees = list(session.scalars(query.order_by(Fee.created_at, Fee.id)))
+    patron = require_patron_row(uow, patron_barcode, now)
+    fees = repository.open_fees(uow, patron.id, fee_id)
     if not fees:
         raise NotFound(Reason.FEE_NOT_FOUND)
     if amount > sum(fee.balance for fee in fees):
@@ -66,24 +73,12 @@ def pay_fees(
         if remaining == 0:
             break
         part = min(remaining, fee.balance)
-        fee.balance -= part
         remaining -= part
-        session.add(
-            FeePayment(
-                fee_id=fee.id,
-                amount=part,
-                method=method,
-                transaction_id=transaction_id,
-                paid_at=now,
-            )
-        )
-        if fee.balance == 0:
-            _settle(fee, now, FeeStatus.PAID)
+        if _book(uow, now, fee, part, method, transaction_id, FeeStatus.PAID):
             settled.append(fee.id)
-    session.flush()
-    return PaymentResult(
-        applied=amount, fees_settled=tuple(settled), outstanding=_outstanding(uow, patron.id)
-    )
+    # Every open fee of the patron, less what was paid: what is still owed.
+    owed = patron.fees_outstanding - amount
+    return PaymentResult(applied=amount, fees_settled=tuple(settled), outstanding=owed)
 
 
 def waive_fee(
@@ -91,30 +86,21 @@ def waive_fee(
 ) -> PaymentResult:
     """Waive what is left of a fee; staff only, audited."""
     actor.require(Permission.WAIVE_FEE)
-    session = uow.session
-    patron = patron_by_barcode(session, patron_barcode)
-    fee = session.scalars(
-        select(Fee).where(
-            Fee.id == fee_id, Fee.patron_id == patron.id, Fee.status == FeeStatus.OPEN.value
-        )
-    ).one_or_none()
+    patron = require_patron_row(uow, patron_barcode, now)
+    fee = next(iter(repository.open_fees(uow, patron.id, fee_id)), None)
     if fee is None:
         raise NotFound(Reason.FEE_NOT_FOUND)
-    waived = fee.balance
-    session.add(
-        FeePayment(fee_id=fee.id, amount=waived, method="waiver", transaction_id=None, paid_at=now)
-    )
-    fee.balance = 0
-    _settle(fee, now, FeeStatus.WAIVED)
+    _book(uow, now, fee, fee.balance, "waiver", None, FeeStatus.WAIVED)
     append_event(
-        session,
+        uow.session,
         now=now,
         actor=actor.label,
         action="fee.waive",
         subject=uow.env.pseudonyms.patron(patron.id),
-        detail={"amount": waived},
+        detail={"amount": fee.balance},
     )
-    session.flush()
     return PaymentResult(
-        applied=waived, fees_settled=(fee.id,), outstanding=_outstanding(uow, patron.id)
+        applied=fee.balance,
+        fees_settled=(fee.id,),
+        outstanding=patron.fees_outstanding - fee.balance,
     )

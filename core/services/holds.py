@@ -1,43 +1,44 @@
-"""Placing, changing and cancelling holds on titles or items."""
+"""Placing, changing and cancelling holds on titles or items, and the one view of a hold."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-
 from core.errors import DomainError, NotFound
-from core.model import Hold, HoldStatus, Item, ItemStatus, Loan, Record
+from core.model import HoldStatus, ItemStatus
 from core.policy.blocks import hold_refusal_for_blocks
 from core.policy.holds import HoldCandidate, queue_position
 from core.policy.reasons import Reason
-from core.services._queries import item_by_barcode, patron_blocks, patron_by_barcode
 from core.services.actors import Actor, Permission
+from core.services.items import require_item
+from core.services.standing import patron_blocks, require_patron_row
 from core.services.views import HoldView
+from core.store import repository
+from core.store.repository import HoldRow
 from core.store.uow import UnitOfWork
 
 
-def _view(uow: UnitOfWork, hold: Hold) -> HoldView:
-    session = uow.session
+def hold_view(uow: UnitOfWork, hold: HoldRow) -> HoldView:
+    """A hold as the patron, the desk and the kiosk see it, with its place in the queue.
+
+    The copy it names is the one set aside for it, else the one an item-level hold asks for
+    (``HoldRow.item_barcode``): every view of a hold is built here.
+    """
     queue = [
         HoldCandidate(
-            hold_id=h.id,
-            record_id=h.record_id,
-            item_id=h.item_id,
-            pickup_branch=h.pickup_branch,
-            placed_at=h.placed_at,
-            expires_at=h.expires_at,
+            hold_id=other.id,
+            record_id=other.record_id,
+            item_id=other.item_id,
+            pickup_branch=other.pickup_branch,
+            placed_at=other.placed_at,
+            expires_at=other.expires_at,
         )
-        for h in session.scalars(select(Hold).where(Hold.record_id == hold.record_id))
+        for other in repository.holds_on_record(uow, hold.record_id)
     ]
-    title = session.scalar(select(Record.title).where(Record.id == hold.record_id)) or ""
-    barcode = None
-    if hold.item_id is not None:
-        barcode = session.scalar(select(Item.barcode).where(Item.id == hold.item_id))
     return HoldView(
         hold_id=hold.id,
-        title=title,
-        item_barcode=barcode,
+        title=hold.title,
+        item_barcode=hold.item_barcode,
         pickup_branch=hold.pickup_branch,
         status=hold.status,
         queue_position=queue_position(hold.id, queue),
@@ -61,13 +62,13 @@ def place_hold(
 ) -> HoldView:
     """Queue a hold on a title (any copy) or, with `item_level`, on one item."""
     actor.require(Permission.CIRCULATE)
-    session, rules = uow.session, uow.env.rules
-    patron = patron_by_barcode(session, patron_barcode)
-    item: Item | None = None
+    rules = uow.env.rules
+    patron = require_patron_row(uow, patron_barcode, now)
+    item_id: int | None = None
     if item_barcode is not None:
-        item = item_by_barcode(session, item_barcode)
-        record_id = item.record_id
-    if record_id is None or session.get(Record, record_id) is None:
+        item = require_item(repository.find_item(uow, item_barcode))
+        record_id, item_id = item.record_id, item.id
+    if record_id is None or repository.find_record(uow, record_id) is None:
         raise NotFound(Reason.ITEM_NOT_FOUND)
     branch = pickup_branch or patron.home_branch
     if branch not in rules.branches:
@@ -75,43 +76,33 @@ def place_hold(
     refusal = hold_refusal_for_blocks(patron_blocks(uow, patron, now))
     if refusal is not None:
         raise DomainError(refusal)
-    existing = session.scalar(
-        select(Hold.id).where(Hold.patron_id == patron.id, Hold.record_id == record_id)
-    )
-    if existing is not None:
+    if repository.hold_of_patron_on_record(uow, patron.id, record_id) is not None:
         raise DomainError(Reason.HOLD_EXISTS)
-    on_loan_to_patron = session.scalar(
-        select(Loan.id)
-        .join(Item, Item.id == Loan.item_id)
-        .where(Loan.patron_id == patron.id, Item.record_id == record_id)
-    )
-    if on_loan_to_patron is not None:
+    if repository.has_loan_of_record(uow, patron.id, record_id):
         raise DomainError(Reason.HOLD_ON_OWN_LOAN)
-    hold = Hold(
+    repository.place_hold(
+        uow,
         patron_id=patron.id,
         record_id=record_id,
-        item_id=item.id if (item_level and item is not None) else None,
+        item_id=item_id if item_level else None,
         pickup_branch=branch,
         placed_at=now,
         expires_at=expires_at,
-        status=HoldStatus.WAITING.value,
     )
-    session.add(hold)
-    session.flush()
-    return _view(uow, hold)
+    placed = repository.hold_of_patron_on_record(uow, patron.id, record_id)
+    assert placed is not None
+    return hold_view(uow, placed)
 
 
 def _find_hold(
     uow: UnitOfWork, patron_id: int, item_barcode: str | None, record_id: int | None
-) -> Hold:
-    session = uow.session
-    query = select(Hold).where(Hold.patron_id == patron_id)
+) -> HoldRow:
     if item_barcode is not None:
-        item = item_by_barcode(session, item_barcode)
-        query = query.where(Hold.record_id == item.record_id)
-    elif record_id is not None:
-        query = query.where(Hold.record_id == record_id)
-    hold = session.scalars(query.order_by(Hold.placed_at, Hold.id).limit(1)).one_or_none()
+        record_id = require_item(repository.find_item(uow, item_barcode)).record_id
+    if record_id is not None:
+        hold = repository.hold_of_patron_on_record(uow, patron_id, record_id)
+    else:
+        hold = next(iter(repository.holds_of_patron(uow, patron_id)), None)
     if hold is None:
         raise NotFound(Reason.HOLD_NOT_FOUND)
     return hold
@@ -128,15 +119,11 @@ def cancel_hold(
 ) -> None:
     """Cancel a hold; a copy set aside for it goes back to circulation."""
     actor.require(Permission.CIRCULATE)
-    session = uow.session
-    patron = patron_by_barcode(session, patron_barcode)
+    patron = require_patron_row(uow, patron_barcode, now)
     hold = _find_hold(uow, patron.id, item_barcode, record_id)
+    repository.end_hold(uow, hold.id)
     if hold.trapped_item_id is not None:
-        item = session.get_one(Item, hold.trapped_item_id)
-        item.status = ItemStatus.AVAILABLE.value
-        item.status_changed_at = now
-    session.delete(hold)
-    session.flush()
+        repository.set_item_status(uow, hold.trapped_item_id, ItemStatus.AVAILABLE.value, now)
 
 
 def change_hold(
@@ -150,16 +137,16 @@ def change_hold(
     pickup_branch: str | None = None,
     expires_at: dt.datetime | None = None,
 ) -> HoldView:
-    """Change the pickup branch or expiry of a waiting hold."""
+    """Change the pickup branch or expiry of a hold (the branch only while it waits)."""
     actor.require(Permission.CIRCULATE)
-    patron = patron_by_barcode(uow.session, patron_barcode)
+    patron = require_patron_row(uow, patron_barcode, now)
     hold = _find_hold(uow, patron.id, item_barcode, record_id)
+    branch = hold.pickup_branch
     if pickup_branch is not None:
         if pickup_branch not in uow.env.rules.branches:
             raise DomainError(Reason.UNKNOWN_BRANCH)
         if hold.status == HoldStatus.WAITING.value:
-            hold.pickup_branch = pickup_branch
-    if expires_at is not None:
-        hold.expires_at = expires_at
-    uow.session.flush()
-    return _view(uow, hold)
+            branch = pickup_branch
+    expiry = hold.expires_at if expires_at is None else expires_at
+    repository.change_hold(uow, hold.id, branch, expiry)
+    return hold_view(uow, hold._replace(pickup_branch=branch, expires_at=expiry))

@@ -6,25 +6,20 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from core.audit import append_event
 from core.errors import NotFound
-from core.model import AuditEvent, Fee, FeeStatus, Hold, Item, Loan, Patron, Record
-from core.policy.holds import HoldCandidate, queue_position
+from core.model import AuditEvent, Patron
 from core.policy.pins import after_failed_pin, pin_locked
 from core.policy.reasons import Reason
 from core.privacy.training import require_training
-from core.services._queries import (
-    flush_pending,
-    patron_by_barcode,
-    patron_row,
-    patron_row_view,
-    patron_view,
-)
+from core.services._queries import patron_by_barcode
 from core.services.actors import Actor, Permission
-from core.services.views import FeeView, HoldView, LoanView, PatronDetail, PatronView, PinCheck
-from core.store.engine import Prepared
+from core.services.holds import hold_view
+from core.services.standing import patron_view, require_patron_row
+from core.services.views import FeeView, LoanView, PatronDetail, PatronView, PinCheck
+from core.store import repository
 from core.store.uow import Store, UnitOfWork
 
 
@@ -93,10 +88,9 @@ def _find_patron(
     """The view and the number of open fees; the patron and its counts are one statement."""
     actor.require(Permission.VIEW_PATRON if actor.is_person else Permission.CIRCULATE)
     require_training(uow, actor, now)
-    flush_pending(uow.session)
-    patron = patron_row(uow.session, barcode, now)
+    patron = require_patron_row(uow, barcode, now)
     _audit_view(uow, actor, now, patron.id, "patron.view", session_id)
-    return patron_row_view(uow, patron, now), patron.counts[6]
+    return patron_view(uow, patron, now), patron.open_fees
 
 
 def patron_detail(
@@ -113,99 +107,36 @@ def patron_detail(
     it is not empty, so a patron with nothing out costs one statement, not four.
     """
     view, open_fees = _find_patron(uow, actor, now, barcode, session_id)
-    session, params = uow.session, {"patron_id": view.patron_id}
+    patron_id = view.patron_id
     loans = tuple(
         LoanView(
-            item_barcode=item_barcode,
-            title=title,
-            media_type=media_type,
-            checked_out_at=checked_out_at,
-            due_at=due_at,
-            renewals=renewals,
-            overdue=due_at < now,
+            item_barcode=loan.item_barcode,
+            title=loan.title,
+            media_type=loan.media_type,
+            checked_out_at=loan.checked_out_at,
+            due_at=loan.due_at,
+            renewals=loan.renewals,
+            overdue=loan.due_at < now,
         )
-        for item_barcode, title, media_type, checked_out_at, due_at, renewals in (
-            _LOANS_OF_PATRON.all(session, params) if view.loans else ()
-        )
+        for loan in (repository.loans_of_patron(uow, patron_id) if view.loans else ())
     )
     holds = tuple(
-        _hold_view(uow, hold, record)
-        for hold, record in (session.execute(_HOLDS_OF_PATRON, params) if view.holds else ())
+        hold_view(uow, hold)
+        for hold in (repository.holds_of_patron(uow, patron_id) if view.holds else ())
     )
     fees = tuple(
         FeeView(
-            fee_id=fee_id,
-            kind=kind,
-            amount=amount,
-            balance=balance,
-            status=status,
-            created_at=created_at,
-            title=title,
+            fee_id=fee.id,
+            kind=fee.kind,
+            amount=fee.amount,
+            balance=fee.balance,
+            status=fee.status,
+            created_at=fee.created_at,
+            title=fee.title,
         )
-        for fee_id, kind, amount, balance, status, created_at, title in (
-            _OPEN_FEES_OF_PATRON.all(session, params) if open_fees else ()
-        )
+        for fee in (repository.open_fees(uow, patron_id) if open_fees else ())
     )
     return PatronDetail(patron=view, loans=loans, holds=holds, fees=fees)
-
-
-_LOANS_OF_PATRON = Prepared(
-    select(
-        Item.barcode,
-        Record.title,
-        Item.media_type,
-        Loan.checked_out_at,
-        Loan.due_at,
-        Loan.renewals,
-    )
-    .join(Item, Item.id == Loan.item_id)
-    .join(Record, Record.id == Item.record_id)
-    .where(Loan.patron_id == bindparam("patron_id"))
-    .order_by(Loan.due_at, Loan.id)
-)
-_HOLDS_OF_PATRON = (
-    select(Hold, Record)
-    .join(Record, Record.id == Hold.record_id)
-    .where(Hold.patron_id == bindparam("patron_id"))
-    .order_by(Hold.placed_at, Hold.id)
-)
-_OPEN_FEES_OF_PATRON = Prepared(
-    select(Fee.id, Fee.kind, Fee.amount, Fee.balance, Fee.status, Fee.created_at, Record.title)
-    .outerjoin(Item, Item.id == Fee.item_id)
-    .outerjoin(Record, Record.id == Item.record_id)
-    .where(Fee.patron_id == bindparam("patron_id"), Fee.status == FeeStatus.OPEN.value)
-    .order_by(Fee.created_at, Fee.id)
-)
-
-
-def _hold_view(uow: UnitOfWork, hold: Hold, record: Record) -> HoldView:
-    queue = [
-        HoldCandidate(
-            hold_id=h.id,
-            record_id=h.record_id,
-            item_id=h.item_id,
-            pickup_branch=h.pickup_branch,
-            placed_at=h.placed_at,
-            expires_at=h.expires_at,
-        )
-        for h in uow.session.scalars(select(Hold).where(Hold.record_id == hold.record_id))
-    ]
-    item_barcode = None
-    if hold.item_id is not None or hold.trapped_item_id is not None:
-        item_barcode = uow.session.scalar(
-            select(Item.barcode).where(Item.id == (hold.trapped_item_id or hold.item_id))
-        )
-    return HoldView(
-        hold_id=hold.id,
-        title=record.title,
-        item_barcode=item_barcode,
-        pickup_branch=hold.pickup_branch,
-        status=hold.status,
-        queue_position=queue_position(hold.id, queue),
-        placed_at=hold.placed_at,
-        expires_at=hold.expires_at,
-        shelf_expires_at=hold.shelf_expires_at,
-    )
 
 
 @dataclass(frozen=True)
@@ -265,8 +196,8 @@ def check_pin(store: Store, actor: Actor, now: dt.datetime, barcode: str, pin: s
             record_pin_outcome(
                 uow, now, candidate.patron_id, valid=outcome.ok, new_hash=outcome.new_hash
             )
-        view = patron_view(uow, patron, now)
         locked = pin_locked(patron.pin_locked_until, now)
+        view = _view_by_id(uow, patron.id, now)
     return PinCheck(patron=view, valid=outcome.ok, locked=locked)
 
 
@@ -311,7 +242,13 @@ def block_patron(
         subject=uow.env.pseudonyms.patron(patron.id),
         detail={"card_lost": card_lost},
     )
-    return patron_view(uow, patron, now)
+    return _view_by_id(uow, patron.id, now)
+
+
+def _view_by_id(uow: UnitOfWork, patron_id: int, now: dt.datetime) -> PatronView:
+    row = repository.find_patron_by_id(uow, patron_id, now)
+    assert row is not None  # the caller holds the patron in this unit of work
+    return patron_view(uow, row, now)
 
 
 TERMINAL_BLOCK_PREFIX = "self-check: "
@@ -333,7 +270,7 @@ def unblock_patron(uow: UnitOfWork, actor: Actor, now: dt.datetime, barcode: str
         action="patron.unblock",
         subject=uow.env.pseudonyms.patron(patron.id),
     )
-    return patron_view(uow, patron, now)
+    return _view_by_id(uow, patron.id, now)
 
 
 def require_patron(uow: UnitOfWork, barcode: str) -> int:

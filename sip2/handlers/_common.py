@@ -66,6 +66,7 @@ class HandlerOptions:
     security_marker: str = "02"  # 02 tattle-tape; 00 other (RFID, set by the kiosk)
     item_list_limit: int = 50  # item list entries sent when BP/BQ do not say
     profiles: Mapping[str, FieldProfile] | None = None
+    offline_terminals: frozenset[str] = frozenset()  # logins whose "no block" is honoured
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,10 @@ def _circ_ok(
     )
 
 
+def _offline_terminal(ctx: HandlerContext, session: TerminalSession) -> bool:
+    return session.account is not None and session.account.login in ctx.options.offline_terminals
+
+
 def checkout(
     ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: Checkout
 ) -> CheckoutResponse:
@@ -132,8 +136,7 @@ def checkout(
                 request.patron_id,
                 request.item_id,
                 allow_renewal=request.sc_renewal_policy,
-                ignore_blocks=request.no_block,
-                due_at=_aware(ctx, request.nb_due_date) if request.no_block else None,
+                offline=request.no_block and _offline_terminal(ctx, session),
             )
     except DomainError as refusal:
         return _circ_refusal(CheckoutResponse, ctx, now, request, reason_text(refusal.reason))
@@ -163,12 +166,13 @@ def checkin(
 
     if request.cancel:
         return refuse("Cancelling a return is not supported.", alert=False)
-    # A book drop may send the time the item was dropped; never a time in the future.
+    # A book drop may send the time the item was dropped; the service keeps it within the loan.
     returned_at = _aware(ctx, request.return_date)
-    when = min(returned_at, now) if returned_at is not None else now
     try:
         with ctx.store.write() as uow:
-            result = circulation.checkin(uow, session.actor, when, request.item_id)
+            result = circulation.checkin(
+                uow, session.actor, now, request.item_id, returned_at=returned_at
+            )
     except DomainError as refusal:
         return refuse(reason_text(refusal.reason), alert=True)
     item = result.item

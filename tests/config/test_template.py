@@ -70,7 +70,7 @@ def test_examples_work_when_uncommented(tmp_path: Path) -> None:
     assert tls.tls_key == Path("/etc/reticent/sip2.key")
     assert settings.sip2.terminals == {
         "kiosk-lobby": TerminalCodecSettings(
-            encoding="utf-8", terminator="CRLF", error_detection="require"
+            encoding="utf-8", terminator="CRLF", error_detection="require", offline=True
         )
     }
     profile = settings.sip2.profiles["sorter"]

@@ -56,13 +56,14 @@ def populate(store: Store) -> tuple[int, int]:
     grant(store, ada, NOTIFICATION_HISTORY)
     add_record_with_items(store, TITLES[0], [ITEM_BARCODES[0], ITEM_BARCODES[1]])
     shelf_record = add_record_with_items(store, TITLES[1], [ITEM_BARCODES[2]])
-    lent = NOW - dt.timedelta(days=20)
+    # Lent on Tuesday 10 February: a book is due at the end of Tuesday 3 March, the day before NOW.
+    lent = NOW - dt.timedelta(days=22)
     with store.write() as uow:
         for patron, item in (
             (PATRON_BARCODES[0], ITEM_BARCODES[0]),
             (PATRON_BARCODES[1], ITEM_BARCODES[1]),
         ):
-            circulation.checkout(uow, ADMIN, lent, patron, item, due_at=NOW - dt.timedelta(hours=2))
+            circulation.checkout(uow, ADMIN, lent, patron, item)
     with store.write() as uow:
         holds.place_hold(
             uow, ADMIN, NOW - dt.timedelta(days=3), PATRON_BARCODES[0], record_id=shelf_record
@@ -76,7 +77,8 @@ def populate(store: Store) -> tuple[int, int]:
                 amount=300,
                 balance=300,
                 status=FeeStatus.OPEN.value,
-                created_at=NOW - dt.timedelta(hours=3),
+                # Fees keep the day only (PRIV-03): charged the day before NOW.
+                created_at=NOW.replace(hour=0) - dt.timedelta(days=1),
             )
         )
     with store.read() as uow:
@@ -144,14 +146,9 @@ def test_nothing_is_sent_twice(store: Store, tmp_path: Path) -> None:
     assert again.notices == 0 and again.since == NOW
     # The next day a second loan falls due: one overdue notice counting both of Ada's loans.
     with store.write() as uow:
+        # Lent 21 days before NOW: due at the end of NOW's day.
         circulation.checkout(
-            uow,
-            ADMIN,
-            NOW,
-            PATRON_BARCODES[0],
-            ITEM_BARCODES[2],
-            ignore_blocks=True,
-            due_at=NOW + dt.timedelta(hours=6),
+            uow, ADMIN, NOW - dt.timedelta(days=21), PATRON_BARCODES[0], ITEM_BARCODES[2]
         )
     later = send_notices(store, NOW + dt.timedelta(days=1), OPTIONS, MailAndPrint(None, queue))
     assert (later.hold_ready, later.overdue, later.fee) == (0, 1, 0)

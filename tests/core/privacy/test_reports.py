@@ -120,9 +120,8 @@ def setup_overdue(store: Store) -> None:
     add_record_with_items(store, "Beloved", ["I9"])
     add_patron(store, "P9", given="Toni", family="Wofford")
     with store.write() as uow:
-        circulation.checkout(
-            uow, ADMIN, NOW - dt.timedelta(days=30), "P9", "I9", due_at=NOW - dt.timedelta(days=2)
-        )
+        # Lent 23 days before NOW: a book is due at the end of the day two days before NOW.
+        circulation.checkout(uow, ADMIN, NOW - dt.timedelta(days=23), "P9", "I9")
 
 
 @pytest.mark.parametrize("actor", [CIRCULATION, ADMIN, terminal_actor("kiosk", "main")])

@@ -1,4 +1,4 @@
-"""Prepared statements and the prepared checkout/checkin path agree with the ORM."""
+"""The store's repository: typed rows, portable statements, and ORM state kept in step."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from core.services.actors import terminal_actor
 from core.services.circulation import checkin, checkout
 from core.services.items import find_item
 from core.services.patrons import patron_detail
+from core.store import repository
 from core.store.engine import Prepared
 from core.store.uow import Store
 from tests.conftest import NOW, add_patron, add_record_with_items
@@ -89,3 +90,49 @@ def test_patron_detail_lists_loans_and_fees_from_prepared_rows(library: Store) -
         ("overdue", "A Title", "open")
     ]
     assert detail.patron.loans == 1 and detail.patron.fees_outstanding == detail.fees[0].balance
+
+
+def _statements() -> list[tuple[str, Prepared]]:
+    found = []
+    for name, value in vars(repository).items():
+        prepared = getattr(value, "_prepared", None)
+        if isinstance(prepared, Prepared):
+            found.append((name, prepared))
+    return found
+
+
+def test_every_statement_compiles_for_postgresql_too() -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statements = _statements()
+    assert len(statements) > 20
+    for name, prepared in statements:
+        for dialect in (sqlite.dialect(), postgresql.psycopg.dialect()):
+            plan = prepared._plan(dialect)
+            assert plan.sql, name
+            assert "POSTCOMPILE" not in plan.sql, name
+
+
+def test_rows_are_read_by_name(library: Store) -> None:
+    with library.write() as uow:
+        checkout(uow, KIOSK, NOW, "P1", "I1")
+    with library.read() as uow:
+        patron = repository.find_patron(uow, "P1", NOW)
+        item = repository.find_item_for_return(uow, "I1")
+        assert repository.find_item(uow, "nothing") is None
+    assert patron is not None and item is not None
+    assert (patron.barcode, patron.loans, patron.overdue, patron.open_fees) == ("P1", 1, 0, 0)
+    assert item.loan_patron_id == patron.id and item.borrower_category == "adult"
+    assert (item.title, item.status, item.holds_on_record) == ("A Title", "on_loan", 0)
+
+
+def test_last_activity_only_moves_forward(library: Store) -> None:
+    with library.write() as uow:
+        patron = repository.find_patron(uow, "P1", NOW)
+        assert patron is not None
+        repository.touch_patron(uow, patron.id, NOW.date() - dt.timedelta(days=400))
+        repository.touch_patron(uow, patron.id, NOW.date() + dt.timedelta(days=1))
+        repository.touch_patron(uow, patron.id, NOW.date())
+    with library.read() as uow:
+        days = uow.session.scalars(select(Patron.last_activity_on)).all()
+    assert days == [NOW.date() + dt.timedelta(days=1)]
