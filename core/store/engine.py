@@ -129,9 +129,8 @@ class Prepared:
     query here (cache key, compiled-cache lookup, result and ORM setup). The statement stays
     portable Core (compiled per dialect on first use, with each column type's bind and result
     processing), but running it is just the driver call. It bypasses the ORM: no autoflush and
-    no identity map, so flush pending ORM changes before reading with it, and expire the
-    session's copies of rows it writes (``flush_pending`` and ``forget`` in
-    core/services/_queries.py).
+    no identity map; core/store/repository.py, its one user, flushes pending ORM changes
+    before each statement and expires the session's copies of the rows it writes.
     """
 
     def __init__(self, statement: ClauseElement) -> None:
