@@ -17,6 +17,7 @@ from config.settings import (
     validate_settings,
 )
 from core.policy.rules import CirculationRules, LoanRule
+from core.store.uow import Store
 
 
 @pytest.fixture
@@ -354,3 +355,21 @@ def test_explicit_database_and_key_paths_are_kept(in_tmp: Path) -> None:
     settings = load_text(in_tmp, "[store]\ndatabase = '/srv/r.db'\nkey_file = '/etc/r.key'")
     assert settings.database_path == Path("/srv/r.db")
     assert settings.key_path == Path("/etc/r.key")
+
+
+def test_offline_is_a_per_login_setting_that_reaches_the_handlers(
+    in_tmp: Path, store: Store
+) -> None:
+    from config.sip2_wiring import build_handlers
+
+    settings = load_text(
+        in_tmp, "[sip2.terminals.drop1]\noffline = true\n[sip2.terminals.kiosk1]\n"
+    )
+    handlers = build_handlers(settings, store)
+    assert handlers.ctx.options.offline_terminals == frozenset({"drop1"})
+    on_a_listener = (
+        '[[sip2.listeners]]\nhost = "127.0.0.1"\nport = 6001\n'
+        "[sip2.listeners.codec]\noffline = true\n"
+    )
+    message = error_of(in_tmp, on_a_listener)
+    assert "codec.offline" in message and "[sip2.terminals.LOGIN]" in message
