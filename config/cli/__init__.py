@@ -10,6 +10,7 @@ from pathlib import Path
 
 import config.cli.health
 import config.cli.service
+import config.cli.tui
 from config.cli import accounts, admin, circ, consent, imports, legal, reports, retention, serve
 from config.cli._context import Context
 from config.cli._errors import EXIT_PIPE, exit_code, silence_stdout
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for topic in (admin, accounts, circ, imports, serve, consent, retention, legal, reports):
         topic.register(sub)
-    for topic in (config.cli.health, config.cli.service):
+    for topic in (config.cli.health, config.cli.service, config.cli.tui):
         topic.register(sub)
     _config_everywhere(parser)
     return parser

@@ -8,7 +8,7 @@ from core.model.catalog import Item, ItemStatus, Record
 from core.model.circulation import Fee, FeePayment, FeeStatus, Hold, HoldStatus, Loan
 from core.model.instance import Instance
 from core.model.patrons import Consent, Patron, ReadingHistory
-from core.model.staff import SipAccount, StaffUser
+from core.model.staff import SessionTicket, SipAccount, StaffKey, StaffUser
 from core.model.stats import CirculationCount
 
 __all__ = [
@@ -30,7 +30,9 @@ __all__ = [
     "PiiClass",
     "ReadingHistory",
     "Record",
+    "SessionTicket",
     "SipAccount",
+    "StaffKey",
     "StaffUser",
     "column_annotations",
 ]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped
 
 from core.model.base import Base, PiiClass, UTCDateTime, annotated
 
 STAFF = "while the account exists (a removed one stays as a tombstone without its password)"
 TERMINAL = "while the terminal account exists"
+KEY = "until removed, and with the staff account"
+TICKET = "seconds: consumed when the session starts, or removed once expired"
 I, N = PiiClass.INDIRECT, PiiClass.NONE  # noqa: E741
 
 
@@ -45,3 +47,30 @@ class SipAccount(Base):
     secret_rule: Mapped[str | None] = annotated(String(32), pii=N, purpose="password rule the password was set under; None: before rules (PRIV-09)", retention=TERMINAL)
     removed_at: Mapped[dt.datetime | None] = annotated(UTCDateTime, pii=N, purpose="a removed account stays as a tombstone so the audit trail reads (PRIV-15)", retention=TERMINAL)
     created_at: Mapped[dt.datetime] = annotated(UTCDateTime, pii=N, purpose="account management", retention=TERMINAL)
+
+
+class StaffKey(Base):
+    """An SSH public key with which a member of staff may sign in to the terminal UI."""
+
+    __tablename__ = "staff_keys"
+
+    id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=KEY)
+    staff_id: Mapped[int] = annotated(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True, pii=I, purpose="whose key", retention=KEY)
+    public_key: Mapped[str] = annotated(String(4000), pii=I, purpose="SSH sign-in by key (OpenSSH format, no comment)", retention=KEY)
+    fingerprint: Mapped[str] = annotated(String(100), unique=True, pii=I, purpose="tell keys apart when listing and removing", retention=KEY)
+    added_at: Mapped[dt.datetime] = annotated(UTCDateTime, pii=I, purpose="account management", retention=KEY)
+
+
+class SessionTicket(Base):
+    """A single-use ticket the SSH gateway hands to the terminal UI it starts for a member of staff.
+
+    Only a hash of the ticket is kept, so reading the table gives nothing that opens a session.
+    """
+
+    __tablename__ = "session_tickets"
+
+    id: Mapped[int] = annotated(primary_key=True, pii=N, purpose="identity", retention=TICKET)
+    ticket_hash: Mapped[str] = annotated(String(64), unique=True, pii=N, purpose="recognise the ticket once", retention=TICKET)
+    staff_id: Mapped[int] = annotated(ForeignKey("staff_users.id", ondelete="CASCADE"), pii=I, purpose="who the session serves", retention=TICKET)
+    session_id: Mapped[str] = annotated(String(64), pii=N, purpose="SSH session named in the audit log (PRIV-05)", retention=TICKET)
+    expires_at: Mapped[dt.datetime] = annotated(UTCDateTime, pii=N, purpose="tickets work for seconds only", retention=TICKET)

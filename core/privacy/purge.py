@@ -349,7 +349,7 @@ def purge(
     counts only.
     """
     who = actor if actor is not None else system_actor()
-    who.require(Permission.PURGE)
+    who.require(Permission.RETENTION)
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}")
     cut = rules.cutoffs(now)

@@ -36,7 +36,8 @@ class Permission(enum.StrEnum):
     EXPORT_PATRON = "export_patron"
     PII_REPORTS = "pii_reports"
     LEGAL_REQUESTS = "legal_requests"
-    PURGE = "purge"
+    PURGE = "purge"  # backups and restores: every patron at once
+    RETENTION = "retention"  # run the retention purge now (PRIV-07)
     AUDIT_VERIFY = "audit_verify"
     PUBLISH_POLICY = "publish_policy"  # privacy policy and training versions (PRIV-01, PRIV-15)
 
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.LEGAL_REQUESTS,
             _P.AUDIT_VERIFY,
             _P.PUBLISH_POLICY,
+            _P.RETENTION,
         }
     ),
     Role.ADMIN: frozenset(
@@ -71,12 +73,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.MANAGE_ACCOUNTS,
             _P.MANAGE_CONSENT,
             _P.PURGE,
+            _P.RETENTION,
             _P.AUDIT_VERIFY,
             _P.PUBLISH_POLICY,
         }
     ),
     Role.TERMINAL: frozenset({_P.CIRCULATE, _P.BLOCK_PATRON}),
-    Role.SYSTEM: frozenset({_P.PURGE, _P.AUDIT_VERIFY}),
+    Role.SYSTEM: frozenset({_P.PURGE, _P.RETENTION, _P.AUDIT_VERIFY}),
 }
 
 

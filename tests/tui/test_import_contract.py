@@ -1,4 +1,4 @@
-"""The terminal UI's import contract catches a direct import of the database layer, not an indirect one."""
+"""The UI import contract catches a direct import of the database layer, not an indirect one."""
 
 from __future__ import annotations
 

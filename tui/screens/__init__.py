@@ -1,0 +1,1 @@
+"""The staff app's screens, one per module."""
