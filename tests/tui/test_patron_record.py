@@ -232,11 +232,11 @@ async def test_an_obvious_pin_is_refused_without_repeating_it(desk_store: Store)
         await _open_record(pilot, app)
         await pilot.press("p")
         await settle(pilot)
-        await type_line(pilot, "1234")
-        await type_line(pilot, "1234")
+        await type_line(pilot, "3456")
+        await type_line(pilot, "3456")
         assert isinstance(app.screen, PatronScreen)
         refusals = [x for x in _said(app) if x.startswith("REFUSED")]
         assert refusals and "too easy to guess" in refusals[0]
-        assert "1234" not in refusals[0]
+        assert "3456" not in refusals[0]
     with desk_store.read() as uow:
         assert uow.session.query(Patron).filter_by(barcode="P0001").one().pin_hash is None
