@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
 import re
 import tomllib
@@ -27,6 +26,7 @@ from core.policy.secret_rules import (
     PinRule,
 )
 from core.security.keys import credential_key_file
+from core.security.network import is_loopback
 
 CONFIG_ENV_VAR = "RETICENT_CONFIG"
 DEFAULT_DATA_DIR = Path("var")
@@ -281,7 +281,6 @@ _FIELD_CODE = re.compile(r"[A-Z0-9]{2}")  # SIP2 field identifiers
 _MARC_TAG = re.compile(r"\d{3}")
 _MARC_SUBFIELD = re.compile(r"[a-z0-9]")
 _ASCII_PROBE = "".join(chr(c) for c in range(0x20, 0x7F)) + "\r\n"
-_LOOPBACK_NAMES = ("localhost",)
 # RFC 9106 recommends 128-bit salts; a tag under 128 bits gives too little margin.
 _MIN_ARGON2_SALT = 16
 _MIN_ARGON2_HASH = 16
@@ -441,15 +440,6 @@ def _validate_codec(check: _Checker, key: str, codec: TerminalCodecSettings) -> 
         raise check.error(f"{key}.due_date_format", "must not be empty")
 
 
-def _is_loopback(host: str) -> bool:
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _validate_sip2(check: _Checker, sip2: Sip2Settings) -> None:
     seen: set[tuple[str, int]] = set()
     for i, listener in enumerate(sip2.listeners):
@@ -466,7 +456,7 @@ def _validate_sip2(check: _Checker, sip2: Sip2Settings) -> None:
         if listener.tls_key is not None and listener.tls_cert is None:
             raise check.error(f"{key}.tls_cert", "needed when tls_key is set")
         plain = listener.tls_cert is None
-        if plain and not listener.allow_plaintext and not _is_loopback(listener.host):
+        if plain and not listener.allow_plaintext and not is_loopback(listener.host):
             raise check.error(
                 key, "plain SIP2 off this machine needs tls_cert/tls_key or allow_plaintext = true"
             )

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import ipaddress
 import logging
 from collections.abc import Callable, Sequence
 from typing import Final
 
 import trio
 
+from core.security.network import is_loopback
 from sip2._server_connection import ServerState, fields, serve_connection
 from sip2._server_processes import RestartPolicy, supervise
 from sip2._server_settings import Listener, ServerLimits
@@ -58,15 +58,6 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a name, or "" for every address: assume it is reachable from outside
-
-
 def check_listeners(listeners: Sequence[Listener]) -> None:
     """Refuse listeners that would expose PINs: plain TCP off the loopback without a yes.
 
@@ -75,7 +66,7 @@ def check_listeners(listeners: Sequence[Listener]) -> None:
     if not listeners:
         raise ValueError("no SIP2 listener given")
     for listener in listeners:
-        plaintext = listener.ssl_context is None and not _is_loopback(listener.host)
+        plaintext = listener.ssl_context is None and not is_loopback(listener.host)
         if plaintext and not listener.allow_plaintext:
             raise ValueError(
                 f"SIP2 listener {listener.label} is plain TCP on a non-loopback address; "
@@ -86,7 +77,7 @@ def check_listeners(listeners: Sequence[Listener]) -> None:
 
 def _warn_plaintext(listeners: Sequence[Listener]) -> None:
     for listener in listeners:
-        if listener.ssl_context is None and not _is_loopback(listener.host):
+        if listener.ssl_context is None and not is_loopback(listener.host):
             log.warning(
                 "plaintext listener",
                 extra=fields(

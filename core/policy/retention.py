@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 DAYS_PER_YEAR = 365  # used only to compare periods of different units (shortest period)
+# PRIV-13 with PRIV-07: a patron named in a legal request in one of these states (received,
+# approved, disclosed: not yet closed or rejected) is kept; destroying records a court asked
+# about is not the library's call. The purge's SQL uses this same tuple.
+LEGAL_HOLD_STATUSES = ("received", "approved", "disclosed")
 
 
 def years_before(day: dt.date, years: int) -> dt.date:
@@ -104,15 +109,28 @@ def note_expires(note_expires_on: dt.date | None, cutoffs: Cutoffs) -> bool:
     return note_expires_on is not None and note_expires_on < cutoffs.notes_expired_before
 
 
+def under_legal_hold(request_statuses: Iterable[str]) -> bool:
+    """Whether legal requests in these states keep the patron they name (PRIV-13)."""
+    return any(status in LEGAL_HOLD_STATUSES for status in request_statuses)
+
+
 def patron_expires(
-    expires_on: dt.date, last_activity_on: dt.date, has_open_business: bool, cutoffs: Cutoffs
+    expires_on: dt.date,
+    last_activity_on: dt.date,
+    has_open_business: bool,
+    cutoffs: Cutoffs,
+    *,
+    legal_request_statuses: Iterable[str],
 ) -> bool:
-    """Expired or inactive long enough, and no open loan, hold or fee keeps the record."""
+    """Expired or inactive long enough, no open loan, hold or fee, and no legal hold.
+
+    `legal_request_statuses` are the states of the legal requests that name the patron.
+    """
     stale = (
         expires_on < cutoffs.expired_patrons_before
         or last_activity_on < cutoffs.inactive_patrons_before
     )
-    return stale and not has_open_business
+    return stale and not has_open_business and not under_legal_hold(legal_request_statuses)
 
 
 def audit_event_expires(at: dt.datetime, cutoffs: Cutoffs) -> bool:

@@ -38,11 +38,11 @@ from core.model import (
     Patron,
     ReadingHistory,
 )
-from core.model.legal import LegalRequest, LegalRequestPatron, RequestStatus
+from core.model.legal import LegalRequest, LegalRequestPatron
 from core.model.notices import SentNotice
 from core.model.retention import PurgeRun
 from core.policy.consent_kinds import CHECKOUT_HISTORY
-from core.policy.retention import Cutoffs, RetentionRules, backup_expires
+from core.policy.retention import LEGAL_HOLD_STATUSES, Cutoffs, RetentionRules, backup_expires
 from core.privacy.ledger import PurgeLedger
 from core.services.actors import Actor, Permission, system_actor
 from core.store.uow import Store
@@ -188,13 +188,6 @@ def _note_expired(cut: Cutoffs) -> ColumnElement[bool]:
     return Patron.note_expires_on < cut.notes_expired_before
 
 
-LEGAL_HOLD_STATUSES = (
-    RequestStatus.RECEIVED.value,
-    RequestStatus.APPROVED.value,
-    RequestStatus.DISCLOSED.value,
-)
-
-
 def _patron_expired(cut: Cutoffs) -> ColumnElement[bool]:
     stale = or_(
         Patron.expires_on < cut.expired_patrons_before,
@@ -205,8 +198,7 @@ def _patron_expired(cut: Cutoffs) -> ColumnElement[bool]:
         exists().where(Hold.patron_id == Patron.id),
         exists().where(Fee.patron_id == Patron.id, Fee.status == FeeStatus.OPEN.value),
     )
-    # Legal hold (PRIV-13): a patron named in a request still under way is kept until it is
-    # closed or rejected; destroying records a court asked about is not the library's call.
+    # Legal hold: the states are those of `under_legal_hold` (core/policy/retention.py).
     held = exists().where(
         LegalRequestPatron.barcode == Patron.barcode,
         LegalRequestPatron.request_id == LegalRequest.id,

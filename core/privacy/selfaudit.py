@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import ipaddress
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,11 +22,11 @@ from core.policy.secret_rules import (
     PasswordRule,
     PinRule,
 )
+from core.security.network import is_loopback
 from core.store.uow import Store
 
 PURGE_MAX_AGE = dt.timedelta(hours=48)  # the retention job runs daily; two days allows one miss
 BUILT_IN_PROFILES = ("minimal", "named")
-_LOOPBACK_NAMES = ("localhost",)
 
 
 class AuditStatus(enum.StrEnum):
@@ -109,16 +108,6 @@ def instance_created_at(session: Session) -> dt.datetime | None:
 
 
 P, W, F = AuditStatus.PASS, AuditStatus.WARN, AuditStatus.FAIL
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` only accepts connections from this machine."""
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_key_file(facts: AuditFacts) -> AuditItem:

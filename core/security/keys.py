@@ -1,4 +1,9 @@
-"""The store key file (32 random bytes, mode 0600) and sub-keys derived from it with HKDF."""
+"""The store key file (32 random bytes, mode 0600) and HKDF sub-keys of the instance secret.
+
+The store key only opens the database. Sub-keys (pseudonyms, ledgers, the audit chain) derive
+from the random instance secret kept inside the encrypted store, never from the key file, so a
+rekey changes neither pseudonyms nor ledger digests (docs/data-inventory.md).
+"""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from core.model import (
     Patron,
     ReadingHistory,
 )
+from core.model.legal import LegalRequest, LegalRequestPatron
 from core.model.notices import SentNotice
 from core.model.retention import AuditCheckpoint, PurgeLedgerEntry, PurgeRun
 from core.policy.consent_kinds import CHECKOUT_HISTORY
@@ -77,6 +78,12 @@ def test_patrons_expired_or_inactive_go_unless_something_is_open(store: Store) -
         "OLD-WITH-HOLD": (D(2020, 1, 1), D(2020, 1, 1), "hold"),
         "OLD-WITH-OPEN-FEE": (D(2020, 1, 1), D(2020, 1, 1), "fee"),
         "OLD-WITH-PAID-FEE": (D(2020, 1, 1), D(2020, 1, 1), "paid"),
+        # Legal hold (PRIV-13): the pure rule and the purge's SQL share one definition.
+        "OLD-IN-RECEIVED-REQUEST": (D(2020, 1, 1), D(2020, 1, 1), "legal:received"),
+        "OLD-IN-APPROVED-REQUEST": (D(2020, 1, 1), D(2020, 1, 1), "legal:approved"),
+        "OLD-IN-DISCLOSED-REQUEST": (D(2020, 1, 1), D(2020, 1, 1), "legal:disclosed"),
+        "OLD-IN-CLOSED-REQUEST": (D(2020, 1, 1), D(2020, 1, 1), "legal:closed"),
+        "OLD-IN-REJECTED-REQUEST": (D(2020, 1, 1), D(2020, 1, 1), "legal:rejected"),
     }
     ids: dict[str, int] = {}
     for barcode, (expires_on, last_activity, business) in cases.items():
@@ -89,6 +96,18 @@ def test_patrons_expired_or_inactive_go_unless_something_is_open(store: Store) -
                 s.add(Loan(patron_id=pid, item_id=1, branch="main", checked_out_at=NOW, due_at=NOW))
             elif business == "hold":
                 s.add(Hold(patron_id=pid, record_id=1, pickup_branch="main", placed_at=NOW))
+            elif business is not None and business.startswith("legal:"):
+                request = LegalRequest(
+                    agency="Court",
+                    instrument="subpoena",
+                    scope_classes="[]",
+                    received_at=NOW,
+                    recorded_by="olivia",
+                    status=business.removeprefix("legal:"),
+                )
+                s.add(request)
+                s.flush()
+                s.add(LegalRequestPatron(request_id=request.id, barcode=barcode))
             elif business in ("fee", "paid"):
                 settled = business == "paid"
                 fee = Fee(
@@ -108,15 +127,28 @@ def test_patrons_expired_or_inactive_go_unless_something_is_open(store: Store) -
     expected_gone = {
         ids[b]
         for b, (exp, act, business) in cases.items()
-        if patron_expires(exp, act, business in ("loan", "hold", "fee"), cut)
+        if patron_expires(
+            exp,
+            act,
+            business in ("loan", "hold", "fee"),
+            cut,
+            legal_request_statuses=[business.removeprefix("legal:")] if business else [],
+        )
     }
     assert expected_gone == {
-        ids[b] for b in ("EXPIRED", "INACTIVE", "OLD-WITH-PAID-FEE")
+        ids[b]
+        for b in (
+            "EXPIRED",
+            "INACTIVE",
+            "OLD-WITH-PAID-FEE",
+            "OLD-IN-CLOSED-REQUEST",
+            "OLD-IN-REJECTED-REQUEST",
+        )
     }  # the pure rule and this table agree
 
     report = purge(store, NOW, RULES)
 
-    assert report.patrons == 3
+    assert report.patrons == 5
     assert patron_ids(store) == set(ids.values()) - expected_gone
     assert count(store, FeePayment.id) == 0  # the paid fee went with its patron
     assert count(store, Fee.id) == 1  # the open fee stays

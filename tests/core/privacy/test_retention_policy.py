@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 
+from core.model.legal import RequestStatus
 from core.policy.retention import (
+    LEGAL_HOLD_STATUSES,
     RetentionRules,
     audit_event_expires,
     backup_expires,
@@ -94,20 +96,40 @@ def test_staff_notes(expires_on: dt.date | None, expires: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("card_expires", "last_activity", "open_business", "expires"),
+    ("card_expires", "last_activity", "open_business", "requests", "expires"),
     [
-        (D(2024, 3, 3), D(2026, 1, 1), False, True),  # expired over two years ago
-        (D(2024, 3, 4), D(2026, 1, 1), False, False),  # expired exactly two years ago
-        (D(2030, 1, 1), D(2023, 3, 3), False, True),  # inactive over three years
-        (D(2030, 1, 1), D(2023, 3, 4), False, False),
-        (D(2020, 1, 1), D(2020, 1, 1), True, False),  # an open loan, hold or fee keeps it
-        (D(2030, 1, 1), D(2026, 3, 1), False, False),
+        (D(2024, 3, 3), D(2026, 1, 1), False, (), True),  # expired over two years ago
+        (D(2024, 3, 4), D(2026, 1, 1), False, (), False),  # expired exactly two years ago
+        (D(2030, 1, 1), D(2023, 3, 3), False, (), True),  # inactive over three years
+        (D(2030, 1, 1), D(2023, 3, 4), False, (), False),
+        (D(2020, 1, 1), D(2020, 1, 1), True, (), False),  # an open loan, hold or fee keeps it
+        (D(2030, 1, 1), D(2026, 3, 1), False, (), False),
+        # Legal hold (PRIV-13): a request under way keeps the patron, a settled one does not.
+        (D(2020, 1, 1), D(2020, 1, 1), False, ("received",), False),
+        (D(2020, 1, 1), D(2020, 1, 1), False, ("approved",), False),
+        (D(2020, 1, 1), D(2020, 1, 1), False, ("disclosed",), False),
+        (D(2020, 1, 1), D(2020, 1, 1), False, ("closed", "rejected"), True),
+        (D(2020, 1, 1), D(2020, 1, 1), False, ("closed", "approved"), False),
     ],
 )
 def test_patrons(
-    card_expires: dt.date, last_activity: dt.date, open_business: bool, expires: bool
+    card_expires: dt.date,
+    last_activity: dt.date,
+    open_business: bool,
+    requests: tuple[str, ...],
+    expires: bool,
 ) -> None:
-    assert patron_expires(card_expires, last_activity, open_business, CUT) is expires
+    assert (
+        patron_expires(
+            card_expires, last_activity, open_business, CUT, legal_request_statuses=requests
+        )
+        is expires
+    )
+
+
+def test_the_legal_hold_states_are_request_states() -> None:
+    held = {s.value for s in RequestStatus} - {"closed", "rejected"}
+    assert set(LEGAL_HOLD_STATUSES) == held
 
 
 @pytest.mark.parametrize(
