@@ -1,9 +1,14 @@
-"""Append to and verify the hash-chained audit log (PRIV-15)."""
+"""Append to and verify the hash-chained audit log (PRIV-15).
+
+Each link is an HMAC-SHA256 under the audit-chain sub-key of the instance secret, so editing a
+row and recomputing the plain hashes after it does not yield a chain that verifies.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -13,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from core.model import AuditEvent
 from core.model.retention import AuditCheckpoint
+from core.security.keys import AUDIT_CHAIN_LABEL
+from core.store.subkeys import store_subkey
 
 GENESIS_HASH = "0" * 64
 CHECKPOINT_ROW = 1  # one checkpoint row, moved forward by each audit retention batch
@@ -20,7 +27,13 @@ CHECKPOINT_ROW = 1  # one checkpoint row, moved forward by each audit retention 
 DetailValue = str | int | bool | None
 
 
-def _event_hash(
+def chain_key(session: Session) -> bytes:
+    """The key of the chain's HMAC links in the store `session` is bound to."""
+    return store_subkey(session, AUDIT_CHAIN_LABEL)
+
+
+def event_hash(
+    key: bytes,
     prev_hash: str,
     event_id: int,
     at: dt.datetime,
@@ -34,7 +47,7 @@ def _event_hash(
         ensure_ascii=True,
         separators=(",", ":"),
     )
-    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    return hmac.new(key, canonical.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def append_event(
@@ -70,7 +83,9 @@ def append_event(
         detail=text,
         prev_hash=prev_hash,
     )
-    event.hash = _event_hash(prev_hash, event.id, now, actor, action, subject, text)
+    event.hash = event_hash(
+        chain_key(session), prev_hash, event.id, now, actor, action, subject, text
+    )
     session.add(event)
     session.flush()
     return event
@@ -86,9 +101,13 @@ class ChainReport:
 
 
 def verify_events(
-    events: Iterable[AuditEvent], start_hash: str = GENESIS_HASH, *, first_id: int | None = None
+    events: Iterable[AuditEvent],
+    key: bytes,
+    start_hash: str = GENESIS_HASH,
+    *,
+    first_id: int | None = None,
 ) -> ChainReport:
-    """Recompute every link; name the first event whose content or link does not match.
+    """Recompute every link with `key`; name the first event whose content or link differs.
 
     `first_id`, when given, is the id the first event must have (the one after a checkpoint).
     """
@@ -101,7 +120,8 @@ def verify_events(
             return ChainReport(count, event.id, f"event {expected_id} is missing")
         if event.prev_hash != expected_prev:
             return ChainReport(count, event.id, "link to the previous event does not match")
-        recomputed = _event_hash(
+        recomputed = event_hash(
+            key,
             event.prev_hash,
             event.id,
             event.at,
@@ -110,7 +130,7 @@ def verify_events(
             event.subject,
             event.detail,
         )
-        if recomputed != event.hash:
+        if not hmac.compare_digest(recomputed, event.hash):
             return ChainReport(count, event.id, "content was changed after it was written")
         expected_prev = event.hash
         expected_id = event.id + 1
@@ -134,12 +154,13 @@ def verify_chain(session: Session) -> ChainReport:
     the last one removed, so the remaining chain still proves it was not edited (PRIV-15).
     """
     checkpoint = latest_checkpoint(session)
+    key = chain_key(session)
     query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
     if checkpoint is None:
-        return verify_events(session.scalars(query))
+        return verify_events(session.scalars(query), key)
     last_id, last_hash = checkpoint
     events = session.scalars(query.where(AuditEvent.id > last_id))
-    return verify_events(events, last_hash, first_id=last_id + 1)
+    return verify_events(events, key, last_hash, first_id=last_id + 1)
 
 
 def remove_events_through(session: Session, last_event_id: int, *, now: dt.datetime) -> int:

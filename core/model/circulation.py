@@ -20,6 +20,8 @@ class Loan(Base):
     """An item currently out; the row is deleted at checkin so no history remains without opt-in."""
 
     __tablename__ = "loans"
+    # Ids are never reused (AUTOINCREMENT): the destruction ledger keys on them.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=LOAN)
     patron_id: Mapped[int] = annotated(ForeignKey("patrons.id"), index=True, pii=I, purpose="who has the item", retention=LOAN)
@@ -42,6 +44,8 @@ class Hold(Base):
     """A request for a title (any copy) or one item, queued by time placed."""
 
     __tablename__ = "holds"
+    # Ids are never reused (AUTOINCREMENT): the destruction ledger keys on them.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=HOLD)
     patron_id: Mapped[int] = annotated(ForeignKey("patrons.id"), index=True, pii=I, purpose="who asked", retention=HOLD)

@@ -41,6 +41,8 @@ class LegalRequest(Base):
     """A request from an agency, its scope, and the privacy officer's review."""
 
     __tablename__ = "legal_requests"
+    # Ids are never reused (AUTOINCREMENT): the audit log (by number) and the destruction ledger key on them.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = annotated(primary_key=True, pii=N, purpose="identity", retention=LEGAL)
     agency: Mapped[str] = annotated(String(200), pii=N, purpose="who asked", retention=LEGAL)

@@ -17,6 +17,8 @@ class SentNotice(Base):
     """A notice that was delivered; only for patrons who opted in to keeping them."""
 
     __tablename__ = "sent_notices"
+    # Ids are never reused (AUTOINCREMENT): the destruction ledger keys on them.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=NOTICE)
     patron_id: Mapped[int] = annotated(ForeignKey("patrons.id", ondelete="CASCADE"), index=True, pii=I, purpose="whose notice", retention=NOTICE)

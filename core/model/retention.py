@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped
 from core.model.base import Base, PiiClass, UTCDateTime, annotated
 from core.model.patrons import Patron
 
-LEDGER = "kept while the instance exists, so a restored backup never brings a purged patron back"
+LEDGER = "kept while the instance exists, so a restored backup never brings deleted data back"
 RUNS = "kept while the instance exists (counts only)"
 CHECKPOINT = "kept while the instance exists (the audit chain starts from it)"
 I, N = PiiClass.INDIRECT, PiiClass.NONE  # noqa: E741
@@ -25,6 +25,17 @@ class PurgeLedgerEntry(Base):
     # No index: a replay reads the whole ledger once, and random keys would slow every purge.
     digest: Mapped[str] = annotated(String(64), pii=I, purpose="HMAC-SHA256 of the purged barcode under the ledger sub-key; useless without the store", retention=LEDGER)
     purged_on: Mapped[dt.date] = annotated(Date, pii=N, purpose="day of the purge; a later patron reusing the barcode is kept", retention=LEDGER)
+
+
+class DestructionLedgerEntry(Base):
+    """A keyed hash of one row deleted for privacy (an ended loan, a withdrawn consent and what
+    it covered, a deleted notice or hold, a deleted legal request): replayed after every restore.
+    """
+
+    __tablename__ = "destruction_ledger"
+
+    id: Mapped[int] = annotated(primary_key=True, pii=N, purpose="identity", retention=LEDGER)
+    digest: Mapped[str] = annotated(String(64), pii=N, purpose="HMAC-SHA256 of the table and the never-reused id of the deleted row under the destruction-ledger sub-key; names no one", retention=LEDGER)
 
 
 class PurgeRun(Base):

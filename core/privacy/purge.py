@@ -25,7 +25,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql import Executable
 
-from core.audit import append_event, latest_checkpoint, remove_events_through, verify_events
+from core.audit import (
+    append_event,
+    chain_key,
+    latest_checkpoint,
+    remove_events_through,
+    verify_events,
+)
 from core.model import (
     AuditEvent,
     Consent,
@@ -263,9 +269,10 @@ def _old_chain_intact(session: Session, boundary: int) -> bool:
         .order_by(AuditEvent.id)
         .execution_options(yield_per=1000)
     )
+    key = chain_key(session)
     if start_hash is None:
-        return verify_events(events).first_broken is None
-    return verify_events(events, start_hash, first_id=start_id + 1).first_broken is None
+        return verify_events(events, key).first_broken is None
+    return verify_events(events, key, start_hash, first_id=start_id + 1).first_broken is None
 
 
 def _purge_audit(store: Store, cut: Cutoffs, now: dt.datetime, batch_size: int) -> tuple[int, bool]:

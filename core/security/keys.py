@@ -27,6 +27,8 @@ PURGE_LEDGER_LABEL = b"reticent/purge-ledger/v1"
 BACKUP_LABEL = b"reticent/backup/v1"
 KEY_ID_LABEL = b"reticent/key-id/v1"
 KEY_ID_HEX = 16  # 64 bits: names a key among a handful, says nothing about it
+AUDIT_CHAIN_LABEL = b"reticent/audit-chain/v1"
+DESTRUCTION_LEDGER_LABEL = b"reticent/destruction-ledger/v1"
 
 
 def generate_key_file(path: Path) -> bytes:

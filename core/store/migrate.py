@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from core.errors import StoreError
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -20,11 +22,27 @@ def _config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to `revision` in one transaction."""
+    """Bring the schema up to `revision` in one transaction.
+
+    On SQLite, foreign keys are off while it runs: a migration that rebuilds a table (copy,
+    drop, rename) must not let the drop cascade into the tables that refer to it. Every
+    reference is checked before the transaction commits.
+    """
     config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        if sqlite and driver is not None:
+            driver.execute("PRAGMA foreign_keys = OFF")  # only outside a transaction
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise StoreError("the migration left a broken reference; nothing was changed")
+        finally:
+            if sqlite and driver is not None:
+                driver.execute("PRAGMA foreign_keys = ON")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+
+import pytest
 from sqlalchemy import select, text
 
-from core.audit import verify_chain
+from core.audit import GENESIS_HASH, verify_chain
 from core.model import AuditEvent
+from core.security.keys import AUDIT_CHAIN_LABEL, derive_subkey
 from core.services import circulation, patrons
 from core.services.actors import local_admin, terminal_actor
+from core.store.open import instance_secret
 from core.store.uow import Store
 from tests.conftest import NOW, add_patron, add_record_with_items
 
@@ -34,6 +42,59 @@ def test_edited_event_is_named(store: Store) -> None:
     with store.read() as uow:
         report = verify_chain(uow.session)
     assert report.first_broken == 3 and "changed" in report.reason
+
+
+def _rechain(store: Store, link: Callable[[bytes], str]) -> None:
+    """Recompute every hash from the first event on, as someone who edited a row would."""
+    with store.write() as uow:
+        events = uow.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        prev = GENESIS_HASH
+        for event in events:
+            canonical = json.dumps(
+                [
+                    prev,
+                    event.id,
+                    event.at.isoformat(),
+                    event.actor,
+                    event.action,
+                    event.subject,
+                    event.detail,
+                ],
+                ensure_ascii=True,
+                separators=(",", ":"),
+            ).encode("ascii")
+            event.prev_hash, event.hash = prev, link(canonical)
+            prev = event.hash
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        lambda data: hashlib.sha256(data).hexdigest(),  # the chain's form without its key
+        lambda data: hmac.new(b"k" * 32, data, hashlib.sha256).hexdigest(),  # another key
+    ],
+    ids=["plain-sha256", "wrong-key"],
+)
+def test_an_edit_with_the_chain_recomputed_is_still_found(
+    store: Store, link: Callable[[bytes], str]
+) -> None:
+    add_patron(store, "P1")
+    _views(store, 4)
+    with store.write() as uow:
+        uow.session.execute(text("UPDATE audit_events SET actor = 'admin:someone' WHERE id = 2"))
+    _rechain(store, link)
+    with store.read() as uow:
+        report = verify_chain(uow.session)
+    assert report.first_broken == 1 and "changed" in report.reason
+
+
+def test_the_links_are_keyed_with_the_audit_sub_key(store: Store) -> None:
+    add_patron(store, "P1")
+    _views(store, 3)
+    key = derive_subkey(instance_secret(store.engine), AUDIT_CHAIN_LABEL)
+    _rechain(store, lambda data: hmac.new(key, data, hashlib.sha256).hexdigest())
+    with store.read() as uow:
+        assert verify_chain(uow.session).first_broken is None  # the holder of the secret only
 
 
 def test_deleted_event_is_named(store: Store) -> None:
