@@ -16,6 +16,7 @@ from core.privacy.notices import (
     NoticeTemplates,
     TemplateError,
 )
+from core.security.network import is_loopback
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,13 @@ class NoticesSettings:
 
     def __post_init__(self) -> None:
         # Templates are checked when the file is loaded, not when the first notice goes out.
+        if self.smtp_host is not None and not self.starttls and not is_loopback(self.smtp_host):
+            # PRIV-08: notices name patrons; plain SMTP only to a relay on this machine.
+            raise ConfigError(
+                "configuration",
+                "notices.starttls",
+                "may be false only for a mail relay on this machine",
+            )
         if self.report_k < 2:
             raise ConfigError("configuration", "notices.report_k", "must be at least 2")
         try:

@@ -6,6 +6,7 @@ import ssl
 from collections.abc import Mapping, Sequence
 
 from config.settings import ListenerSettings, Settings, TerminalCodecSettings
+from core.security.keys import require_owner_only
 from core.store.uow import Store
 from sip2.codec import TerminalSettings
 from sip2.handlers import FieldProfile, HandlerContext, HandlerOptions, Sip2Handlers, custom_profile
@@ -51,6 +52,7 @@ def build_handlers(settings: Settings, store: Store) -> Sip2Handlers:
 def _ssl_context(listener: ListenerSettings) -> ssl.SSLContext | None:
     if listener.tls_cert is None or listener.tls_key is None:
         return None
+    require_owner_only(listener.tls_key, "TLS key file")  # PRIV-08, like the store key
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(listener.tls_cert, listener.tls_key)

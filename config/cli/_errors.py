@@ -15,10 +15,14 @@ import traceback
 from pathlib import Path
 from typing import TextIO
 
+import sqlcipher3
+from sqlalchemy.exc import SQLAlchemyError
+
 from config.cli._context import EXIT_REFUSED, EXIT_SETUP, Context
 from config.loader import ConfigError
 from core.errors import DomainError, ReticentError, StoreError
 from core.policy.secret_rules import WeakSecret
+from core.store.engine import describe_database_error
 
 EXIT_INTERNAL = 3  # a bug: details in the error log
 EXIT_PIPE = 141  # the reader of our output went away (as the shell reports for `cat | head`)
@@ -74,6 +78,9 @@ def exit_code(ctx: Context, args: argparse.Namespace, raised: BaseException) -> 
         return EXIT_SETUP
     if isinstance(exc, OSError):
         ctx.err(_os_error_text(exc))
+        return EXIT_SETUP
+    if isinstance(exc, SQLAlchemyError | sqlcipher3.Error):  # one line, no statement, no values
+        ctx.err(describe_database_error(exc))
         return EXIT_SETUP
     where = record_bug(ctx, args, raised)
     told = f"details in {where}" if where is not None else "no error log: no data folder yet"

@@ -95,6 +95,7 @@ def audit_facts(settings: Settings) -> AuditFacts:
                 host=listener.host,
                 port=listener.port,
                 tls_cert=listener.tls_cert,
+                tls_key=listener.tls_key,
                 allow_plaintext=listener.allow_plaintext,
             )
             for listener in settings.sip2.listeners

@@ -78,6 +78,13 @@ def annotated(
     return mapped_column(*args, info=info, **kwargs)
 
 
+def never_reused_ids() -> dict[str, object]:
+    """Table options that keep a deleted row's id from ever being given out again (SQLite
+    AUTOINCREMENT): pseudonyms, the audit log and the destruction ledger refer to rows by id,
+    so a new row must never inherit an old one's (docs/data-inventory.md)."""
+    return {"sqlite_autoincrement": True}
+
+
 def column_annotations(column: Column[Any]) -> DataClass | None:
     """The annotation of a column, or None when it has none (a test fails for any such column)."""
     info = column.info

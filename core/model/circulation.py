@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped
 
-from core.model.base import Base, PiiClass, UTCDateTime, annotated
+from core.model.base import Base, PiiClass, UTCDateTime, annotated, never_reused_ids
 
 I = PiiClass.INDIRECT  # noqa: E741
 LOAN = "deleted at checkin (PRIV-03)"
@@ -20,8 +20,7 @@ class Loan(Base):
     """An item currently out; the row is deleted at checkin so no history remains without opt-in."""
 
     __tablename__ = "loans"
-    # Ids are never reused (AUTOINCREMENT): the destruction ledger keys on them.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = never_reused_ids()
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=LOAN)
     patron_id: Mapped[int] = annotated(ForeignKey("patrons.id"), index=True, pii=I, purpose="who has the item", retention=LOAN)
@@ -44,8 +43,7 @@ class Hold(Base):
     """A request for a title (any copy) or one item, queued by time placed."""
 
     __tablename__ = "holds"
-    # Ids are never reused (AUTOINCREMENT): the destruction ledger keys on them.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = never_reused_ids()
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=HOLD)
     patron_id: Mapped[int] = annotated(ForeignKey("patrons.id"), index=True, pii=I, purpose="who asked", retention=HOLD)

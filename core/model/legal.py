@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped
 
-from core.model.base import Base, PiiClass, UTCDateTime, annotated
+from core.model.base import Base, PiiClass, UTCDateTime, annotated, never_reused_ids
 
 # A legal request is the library's record of what the law demanded and what it handed over; it
 # is kept as a legal record, not by a patron retention rule, and removed by hand when the case is
@@ -41,8 +41,7 @@ class LegalRequest(Base):
     """A request from an agency, its scope, and the privacy officer's review."""
 
     __tablename__ = "legal_requests"
-    # Ids are never reused (AUTOINCREMENT): the audit log (by number) and the destruction ledger key on them.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = never_reused_ids()
 
     id: Mapped[int] = annotated(primary_key=True, pii=N, purpose="identity", retention=LEGAL)
     agency: Mapped[str] = annotated(String(200), pii=N, purpose="who asked", retention=LEGAL)

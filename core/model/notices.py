@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped
 
-from core.model.base import Base, PiiClass, UTCDateTime, annotated
+from core.model.base import Base, PiiClass, UTCDateTime, annotated, never_reused_ids
 
 NOTICE = "sent notices rule (default 30 days); deleted when notification_history is withdrawn"
 I = PiiClass.INDIRECT  # noqa: E741
@@ -17,8 +17,7 @@ class SentNotice(Base):
     """A notice that was delivered; only for patrons who opted in to keeping them."""
 
     __tablename__ = "sent_notices"
-    # Ids are never reused (AUTOINCREMENT): the destruction ledger keys on them.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = never_reused_ids()
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=NOTICE)
     patron_id: Mapped[int] = annotated(ForeignKey("patrons.id", ondelete="CASCADE"), index=True, pii=I, purpose="whose notice", retention=NOTICE)

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped
 
-from core.model.base import Base, PiiClass, UTCDateTime, annotated
+from core.model.base import Base, PiiClass, UTCDateTime, annotated, never_reused_ids
 
 PATRON = "removed with the patron record (expired or inactive patron rule)"
 D, I = PiiClass.DIRECT, PiiClass.INDIRECT  # noqa: E741
@@ -19,8 +19,7 @@ class Patron(Base):
     """A borrower: barcode, name, category, expiry, optional contact, PIN hash and flags."""
 
     __tablename__ = "patrons"
-    # Ids are never reused (AUTOINCREMENT): pseudonyms and the destruction ledger key on them.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = never_reused_ids()
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=PATRON)
     barcode: Mapped[str] = annotated(String(64), unique=True, pii=D, purpose="identify the patron at desk and kiosk", retention=PATRON)
@@ -50,8 +49,7 @@ class Consent(Base):
     """An opt-in currently given by a patron (PRIV-02); absent means no."""
 
     __tablename__ = "consents"
-    # Ids are never reused (AUTOINCREMENT): the destruction ledger keys on them.
-    __table_args__ = (UniqueConstraint("patron_id", "kind"), {"sqlite_autoincrement": True})
+    __table_args__ = (UniqueConstraint("patron_id", "kind"), never_reused_ids())
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=PATRON)
     patron_id: Mapped[int] = annotated(ForeignKey("patrons.id", ondelete="CASCADE"), index=True, pii=I, purpose="whose consent", retention=PATRON)
@@ -65,8 +63,7 @@ class ReadingHistory(Base):
     """A returned loan remembered only for patrons who opted in (PRIV-03)."""
 
     __tablename__ = "reading_history"
-    # Ids are never reused (AUTOINCREMENT): the destruction ledger keys on them.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = never_reused_ids()
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention="reading history rule")
     patron_id: Mapped[int] = annotated(ForeignKey("patrons.id", ondelete="CASCADE"), index=True, pii=I, purpose="whose history", retention="reading history rule; deleted when checkout_history consent is withdrawn")

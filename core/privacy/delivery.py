@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.errors import ReticentError
+from core.security.network import is_loopback
 
 SMTP_TIMEOUT_S = 30.0  # a stuck relay must not hang the daily job
 PRINT_SEPARATOR = "\f\n"  # one notice per printed page
@@ -73,6 +74,12 @@ class MailAndPrint:
 
     def _connect(self, options: SmtpOptions) -> smtplib.SMTP:
         where = f"{options.host}:{options.port}"
+        if not options.starttls and not is_loopback(options.host):
+            # PRIV-08: notices name the patron; in clear only to a relay on this machine.
+            raise DeliveryError(
+                f"refusing plain SMTP to {where}: starttls = false is allowed only for a mail "
+                "relay on this machine"
+            )
         try:
             smtp = smtplib.SMTP(options.host, options.port, timeout=options.timeout_s)
         except (OSError, smtplib.SMTPException) as exc:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import verify_chain
+from core.errors import KeyFileError
 from core.model import Instance, Patron, SipAccount, StaffUser
 from core.policy.retention import RetentionRules
 from core.policy.secret_rules import (
@@ -22,6 +23,7 @@ from core.policy.secret_rules import (
     PasswordRule,
     PinRule,
 )
+from core.security.keys import require_owner_only
 from core.security.network import is_loopback
 from core.store.uow import Store
 
@@ -56,6 +58,7 @@ class ListenerFacts:
     port: int
     tls_cert: Path | None = None
     allow_plaintext: bool = False
+    tls_key: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,11 @@ def check_listeners(facts: AuditFacts) -> AuditItem:
                 problems.append(f"{where} is plain TCP")
         elif not listener.tls_cert.is_file():
             problems.append(f"{where} certificate {listener.tls_cert} is missing")
+        if listener.tls_key is not None:
+            try:
+                require_owner_only(listener.tls_key, "TLS key file")
+            except KeyFileError as exc:
+                problems.append(f"{where}: {exc}")
     if problems:
         step = "give each listener off this machine tls_cert and tls_key in [[sip2.listeners]]"
         return _item("PRIV-08", title, F, "; ".join(problems), step)

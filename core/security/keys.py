@@ -40,18 +40,24 @@ def generate_key_file(path: Path) -> bytes:
     return key
 
 
-def load_key(path: Path) -> bytes:
-    """Read the store key; refuse a file that group or others can read (PRIV-08)."""
+def require_owner_only(path: Path, what: str = "key file") -> None:
+    """Refuse a secret file (store key, TLS private key, mail password) that group or others
+    can read or write, or that does not exist (PRIV-08)."""
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise KeyFileError(f"key file {path} does not exist") from None
+        raise KeyFileError(f"{what} {path} does not exist") from None
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
         raise KeyFileError(
-            f"key file {path} has mode {mode:04o}; it must be readable by its owner only "
+            f"{what} {path} has mode {mode:04o}; it must be readable by its owner only "
             f"(run: chmod 600 {path})"
         )
+
+
+def load_key(path: Path) -> bytes:
+    """Read the store key; refuse a file that group or others can read (PRIV-08)."""
+    require_owner_only(path)
     raw = path.read_bytes()
     if len(raw) == KEY_BYTES:
         return raw

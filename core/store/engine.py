@@ -91,6 +91,8 @@ def create_store_engine(
         pool_size=pool_size,
         max_overflow=0,
         pool_pre_ping=False,
+        # Errors never carry bound values: they are names, barcodes and PIN hashes (PRIV-16).
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")
@@ -104,6 +106,17 @@ def create_store_engine(
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def describe_database_error(error: Exception) -> str:
+    """One line about a database failure for an operator: the driver's kind and message only.
+
+    SQLite's messages name tables, columns and constraints, never values; the statement and
+    its parameters (names, barcodes) are left out (PRIV-16).
+    """
+    driver = getattr(error, "orig", None) or error
+    message = str(driver).splitlines()[0] if str(driver) else ""
+    return f"database error ({type(driver).__name__}: {message})"
 
 
 Row = tuple[Any, ...]
