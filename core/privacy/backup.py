@@ -1,13 +1,14 @@
-"""Encrypted backups of a running store, and restores that replay the purge ledger (PRIV-07)."""
+"""Encrypted backups of a running store, and restores that replay the purge and destruction
+ledgers (PRIV-07)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlcipher3
@@ -19,6 +20,8 @@ from core.model import Instance
 from core.policy.retention import RetentionRules
 from core.policy.rules import CirculationRules
 from core.privacy.keyring import key_for_backup, opens
+from core.privacy.destruction import merge_digests, read_digests
+from core.privacy.destruction_replay import replay_destruction
 from core.privacy.ledger import LedgerEntry, PurgeLedger, merge_entries, read_entries
 from core.privacy.purge import (
     DEFAULT_BATCH_SIZE,
@@ -30,7 +33,7 @@ from core.privacy.purge import (
 from core.security.keys import key_id, load_key
 from core.security.secrets import Argon2Params
 from core.services.actors import Actor, Permission, local_admin
-from core.store.engine import check_store
+from core.store.engine import check_store, raise_sequences, read_sequences
 from core.store.open import StoreOptions, instance_secret, open_store
 from core.store.uow import Store
 
@@ -180,22 +183,36 @@ class RestoreReport:
     ledger_entries_added: int
     patrons_replayed: int
     purge: PurgeReport
+    destroyed_replayed: Mapping[str, int] = field(default_factory=dict)  # rows per table
 
     def text(self) -> str:
+        destroyed = ", ".join(f"{t} {n}" for t, n in sorted(self.destroyed_replayed.items()))
         return "\n".join(
             [
                 f"restored; purge ledger entries merged from the replaced database: "
                 f"{self.ledger_entries_added}",
                 f"patrons already purged and removed again: {self.patrons_replayed}",
+                "rows deleted for privacy since the backup and deleted again: "
+                + (destroyed or "none"),
                 self.purge.text(),
             ]
         )
 
 
-def _live_ledger(options: StoreOptions, key: bytes) -> tuple[list[LedgerEntry], bytes | None]:
-    """The current ledger and instance secret, read before anything is replaced."""
+@dataclass(frozen=True)
+class _LiveState:
+    """What the database about to be replaced knows and its backup may not (read first)."""
+
+    entries: list[LedgerEntry]
+    secret: bytes | None
+    destroyed: set[str] = field(default_factory=set)  # destruction-ledger digests
+    sequences: dict[str, int] = field(default_factory=dict)  # highest id ever given, per table
+
+
+def _live_ledger(options: StoreOptions, key: bytes) -> _LiveState:
+    """The current ledgers, id sequences and instance secret, read before anything is replaced."""
     if not options.database.exists():
-        return [], None
+        return _LiveState([], None)
     try:
         require_idle(options.database, key)
         live = open_store(options, CirculationRules(), Argon2Params())
@@ -209,8 +226,12 @@ def _live_ledger(options: StoreOptions, key: bytes) -> tuple[list[LedgerEntry], 
         ) from None
     try:
         with live.read() as uow:
-            entries = read_entries(uow.session)
-        return entries, instance_secret(live.engine)
+            return _LiveState(
+                read_entries(uow.session),
+                instance_secret(live.engine),
+                read_digests(uow.session),
+                read_sequences(uow.session),
+            )
     finally:
         live.close()  # the last connection: its WAL is folded into the file
 
@@ -261,7 +282,7 @@ def restore(
             f"{'the given key' if backup_key is not None else 'the store key'}; "
             "nothing was changed; no retired key opens it either (is it from another instance?)"
         ) from None
-    live_entries, live_secret = _live_ledger(options, key)
+    live = _live_ledger(options, key)
 
     staging = options.database.with_name(options.database.name + ".restoring")
     _remove_with_side_files(staging)
@@ -279,14 +300,19 @@ def restore(
             migrate=True,
         )
         try:
-            if live_secret is not None and instance_secret(staged.engine) != live_secret:
+            if live.secret is not None and instance_secret(staged.engine) != live.secret:
                 raise BackupError(
                     f"the backup {backup_file} belongs to another instance; nothing was changed"
                 )
             with staged.write() as uow:
                 uow.session.execute(update(Instance).values(key_id=key_id(key)))
-                added = merge_entries(uow.session, live_entries)
+                added = merge_entries(uow.session, live.entries)
+                merge_digests(uow.session, live.destroyed)
+                # Ids the live store gave out after the backup are never given out again.
+                raise_sequences(uow.session, live.sequences)
             replayed = _replay(staged, now, batch_size)
+            with staged.write() as uow:
+                destroyed = replay_destruction(uow.session, now, who.label, uow.env.pseudonyms)
             report = purge(staged, now, rules, batch_size=batch_size, actor=who)
             with staged.write() as uow:
                 append_event(
@@ -295,7 +321,11 @@ def restore(
                     actor=who.label,
                     action="store.restore",
                     subject=None,
-                    detail={"ledger_entries_added": added, "patrons_replayed": replayed},
+                    detail={
+                        "ledger_entries_added": added,
+                        "patrons_replayed": replayed,
+                        "destroyed_replayed": sum(destroyed.values()),
+                    },
                 )
             truncate_wal(staged)
         finally:
@@ -312,4 +342,4 @@ def restore(
     except BaseException:
         _remove_with_side_files(staging)
         raise
-    return RestoreReport(added, replayed, report)
+    return RestoreReport(added, replayed, report, destroyed)

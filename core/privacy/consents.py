@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from core.audit import append_event
 from core.model import Base, Consent, ReadingHistory
@@ -20,6 +20,7 @@ from core.policy.consent_kinds import (
     HOLD_SHELF_NAME,
     NOTIFICATION_HISTORY,
 )
+from core.privacy.destruction import record_destruction
 from core.privacy.policy import PrivacyRequestError, check_channel, current_policy_version
 from core.privacy.training import require_training
 from core.services._queries import patron_by_barcode
@@ -165,16 +166,18 @@ def _destroy_collected(uow: UnitOfWork, patron_id: int, kind: str) -> int:
     table = COLLECTED_UNDER.get(kind)
     if table is None:
         return 0
-    patron_column = table.__table__.c.patron_id
+    columns = table.__table__.c
     session = uow.session
-    count = session.scalar(select(func.count()).where(patron_column == patron_id)) or 0
-    if count:
+    ids = list(session.scalars(select(columns.id).where(columns.patron_id == patron_id)))
+    if ids:
+        # PRIV-07: no restore brings them back (core/privacy/destruction.py).
+        record_destruction(session, table, ids)
         session.execute(
-            delete(table).where(patron_column == patron_id),
+            delete(table).where(columns.patron_id == patron_id),
             execution_options={"synchronize_session": False},
         )
         session.expire_all()  # no ORM object of a deleted row may linger in this transaction
-    return count
+    return len(ids)
 
 
 def withdraw_consent(
@@ -194,6 +197,7 @@ def withdraw_consent(
         select(Consent).where(Consent.patron_id == patron.id, Consent.kind == kind)
     ).one_or_none()
     if consent is not None:
+        record_destruction(session, Consent, [consent.id])
         session.delete(consent)
         session.flush()
     deleted = _destroy_collected(uow, patron.id, kind)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from sqlalchemy import Table
 
 from core.model import Base, PiiClass, column_annotations
+from core.privacy.lifecycle import LIFECYCLE
 
 INVENTORY_PATH = "docs/data-inventory.md"
 REGENERATE = f"reticent inventory --write {INVENTORY_PATH}"
@@ -41,6 +44,10 @@ def render_inventory() -> str:
         "",
     ]
     lines += [f"- **{pii.value}**: {meaning}" for pii, meaning in _PII_MEANING.items()]
+    lines += ["", "## How data leaves the store"]
+    for heading, paragraph in LIFECYCLE:
+        wrapped = textwrap.wrap(paragraph, width=100, break_on_hyphens=False)
+        lines += ["", f"### {heading}", "", *wrapped]
     for table in sorted(Base.metadata.sorted_tables, key=lambda t: t.name):
         lines += ["", f"## {table.name}", ""]
         purpose = _table_purpose(table)

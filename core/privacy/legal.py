@@ -21,6 +21,7 @@ from core.model.legal import (
     RequestStatus,
 )
 from core.policy.reasons import Reason
+from core.privacy.destruction import record_destruction
 from core.privacy.package import PACKAGE_FORMAT, check_passphrase, encrypt_package
 from core.privacy.sharing import (
     APPROVED_STATUSES,
@@ -292,6 +293,7 @@ def delete_request(uow: UnitOfWork, actor: Actor, now: dt.datetime, request_id: 
             Reason.PERMISSION_DENIED, f"legal request {request_id} must be closed before deletion"
         )
     _audit(uow, actor, now, "legal.delete", request)
+    record_destruction(uow.session, LegalRequest, [request.id])  # no restore brings it back
     uow.session.delete(request)
     uow.session.flush()
 

@@ -49,6 +49,7 @@ from core.model.notices import SentNotice
 from core.model.retention import PurgeRun
 from core.policy.consent_kinds import CHECKOUT_HISTORY
 from core.policy.retention import LEGAL_HOLD_STATUSES, Cutoffs, RetentionRules, backup_expires
+from core.privacy.destruction import record_destruction
 from core.privacy.ledger import PurgeLedger
 from core.services.actors import Actor, Permission, system_actor
 from core.store.uow import Store
@@ -141,6 +142,15 @@ def _batched(
 
 def _bulk(session: Session, statement: Executable) -> None:
     session.execute(statement, execution_options=BULK)
+
+
+def _destroy(
+    session: Session, model: type[ReadingHistory | SentNotice], ids: Sequence[int]
+) -> None:
+    """Delete rows and note them in the destruction ledger, so no restore brings them back
+    even if the retention rules are lengthened later (PRIV-07)."""
+    record_destruction(session, model, ids)
+    _bulk(session, delete(model).where(model.id.in_(id_set(ids))))
 
 
 def id_set(ids: Sequence[int]) -> TextualSelect:
@@ -373,7 +383,7 @@ def purge(
     history = _batched(
         store,
         removing(ReadingHistory.id, _reading_history_expired(cut)),
-        lambda s, ids: _bulk(s, delete(ReadingHistory).where(ReadingHistory.id.in_(id_set(ids)))),
+        lambda s, ids: _destroy(s, ReadingHistory, ids),
         batch_size,
     )
     fees = _batched(
@@ -385,7 +395,7 @@ def purge(
     notices = _batched(
         store,
         removing(SentNotice.id, _notice_expired(cut)),
-        lambda s, ids: _bulk(s, delete(SentNotice).where(SentNotice.id.in_(id_set(ids)))),
+        lambda s, ids: _destroy(s, SentNotice, ids),
         batch_size,
     )
     notes = _batched(  # PRIV-06: a staff note does not outlive its expiry day

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.errors import DomainError, NotFound
-from core.model import HoldStatus, ItemStatus
+from core.model import Hold, HoldStatus, ItemStatus, Loan
 from core.policy.calendar import add_open_days, due_date, local_date, start_of_day
 from core.policy.fines import overdue_fine
 from core.policy.holds import HoldCandidate, hold_to_trap
@@ -22,6 +22,7 @@ from core.policy.loans import (
     renewed_due_date,
 )
 from core.policy.reasons import Reason
+from core.privacy.destruction import record_destruction
 from core.services.actors import Actor, Permission
 from core.services.items import item_view, require_item
 from core.services.standing import patron_blocks, require_patron_row
@@ -105,6 +106,7 @@ def checkout(
     queue = item.hold_queue
     if item.own_hold_id is not None:
         repository.end_hold(uow, item.own_hold_id)  # the loan fills the patron's own hold
+        record_destruction(uow.session, Hold, [item.own_hold_id])  # PRIV-07: for good
         queue -= 1
     due = due_date(now, rule.loan_days, rules.calendar)
     repository.start_loan(
@@ -206,6 +208,7 @@ def checkin(
                 day=local_date(returned, rules.calendar),
             )
         repository.end_loan(uow, item.loan_id)  # PRIV-03: the patron-item link goes now
+        record_destruction(uow.session, Loan, [item.loan_id])  # PRIV-07: for good
         _touch(uow, patron_id, item.borrower_last_activity_on, returned)
         _count(uow, now, actor, item.media_type, category, "checkin")
 
@@ -329,4 +332,5 @@ def cancel_checkout(
     if item.loan_patron_id != patron.id:
         raise DomainError(Reason.NOT_BORROWER)
     repository.end_loan(uow, item.loan_id)  # PRIV-03
+    record_destruction(uow.session, Loan, [item.loan_id])  # PRIV-07: for good
     repository.set_item_status(uow, item.id, ItemStatus.AVAILABLE.value, now)

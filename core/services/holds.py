@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from core.errors import DomainError, NotFound
-from core.model import HoldStatus, ItemStatus
+from core.model import Hold, HoldStatus, ItemStatus
 from core.policy.blocks import hold_refusal_for_blocks
 from core.policy.holds import HoldCandidate, queue_position
 from core.policy.reasons import Reason
+from core.privacy.destruction import record_destruction
 from core.services.actors import Actor, Permission
 from core.services.items import require_item
 from core.services.standing import patron_blocks, require_patron_row
@@ -122,6 +123,7 @@ def cancel_hold(
     patron = require_patron_row(uow, patron_barcode, now)
     hold = _find_hold(uow, patron.id, item_barcode, record_id)
     repository.end_hold(uow, hold.id)
+    record_destruction(uow.session, Hold, [hold.id])  # PRIV-07: no restore brings it back
     if hold.trapped_item_id is not None:
         repository.set_item_status(uow, hold.trapped_item_id, ItemStatus.AVAILABLE.value, now)
 

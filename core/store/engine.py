@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import sqlcipher3
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
@@ -117,6 +117,72 @@ def describe_database_error(error: Exception) -> str:
     driver = getattr(error, "orig", None) or error
     message = str(driver).splitlines()[0] if str(driver) else ""
     return f"database error ({type(driver).__name__}: {message})"
+
+
+def read_sequences(session: Session) -> dict[str, int]:
+    """The highest id each AUTOINCREMENT table has ever given out (SQLite's sqlite_sequence)."""
+    rows = session.execute(text("SELECT name, seq FROM sqlite_sequence"))
+    return {str(name): int(seq) for name, seq in rows}
+
+
+def raise_sequences(session: Session, sequences: Mapping[str, int]) -> None:
+    """Make each table give out ids above `sequences` (never lowers one)."""
+    for name, seq in sequences.items():
+        session.execute(
+            text("UPDATE sqlite_sequence SET seq = :seq WHERE name = :name AND seq < :seq"),
+            {"name": name, "seq": seq},
+        )
+        session.execute(
+            text(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT :name, :seq WHERE NOT EXISTS"
+                " (SELECT 1 FROM sqlite_sequence WHERE name = :name)"
+            ),
+            {"name": name, "seq": seq},
+        )
+
+
+_CHECKPOINT_CONNECTION = "reticent_checkpoint_connection"  # Session.info: the DBAPI connection
+_CHECKPOINT_LISTENING = "reticent_checkpoint_listening"
+
+
+def truncate_wal_now(driver: sqlcipher3.Connection) -> bool:
+    """Copy the WAL into the database file and empty it, without waiting for anyone.
+
+    With ``secure_delete`` on, a deleted row is then on no page of the file or its WAL. Returns
+    False when a reader in another connection still needs the log (it is emptied later).
+    """
+    (timeout,) = driver.execute("PRAGMA busy_timeout").fetchone()
+    driver.execute("PRAGMA busy_timeout = 0")
+    try:
+        row = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlcipher3.OperationalError:
+        return False  # busy: another connection is checkpointing or writing
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    return row is not None and int(row[0]) == 0
+
+
+def checkpoint_after_commit(session: Session) -> None:
+    """Empty the WAL once this session's transaction commits (``truncate_wal_now``).
+
+    For deletes whose rows must leave the disk, not only the table (docs/data-inventory.md,
+    "Deleted rows"). A savepoint's release is not the commit; after a rollback there is nothing
+    to empty, and the next commit of the session checkpoints once more (harmless).
+    """
+    if _CHECKPOINT_CONNECTION in session.info:
+        return
+    session.info[_CHECKPOINT_CONNECTION] = session.connection().connection.driver_connection
+    if not session.info.get(_CHECKPOINT_LISTENING):
+        session.info[_CHECKPOINT_LISTENING] = True
+        event.listen(session, "after_commit", _checkpoint_committed)
+
+
+def _checkpoint_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the transaction is still open
+    driver = session.info.pop(_CHECKPOINT_CONNECTION, None)
+    if driver is not None:
+        truncate_wal_now(driver)
 
 
 Row = tuple[Any, ...]
