@@ -202,7 +202,7 @@ def parse_host_port(text: str) -> tuple[str, int]:
 
 def check_metrics_address(host: str, allow_remote: bool) -> None:
     """Refuse a metrics endpoint reachable from other machines unless allowed explicitly."""
-    if not allow_remote and not _is_loopback(host):
+    if not allow_remote and not is_loopback(host):
         raise ValueError(
             f"metrics on {host} would be reachable from other machines: listen on 127.0.0.1, "
             "or set [metrics] allow_remote = true"
