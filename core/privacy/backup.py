@@ -19,9 +19,9 @@ from core.errors import ReticentError, StoreError, WrongKeyError
 from core.model import Instance
 from core.policy.retention import RetentionRules
 from core.policy.rules import CirculationRules
-from core.privacy.keyring import key_for_backup, opens
 from core.privacy.destruction import merge_digests, read_digests
 from core.privacy.destruction_replay import replay_destruction
+from core.privacy.keyring import key_for_backup, opens
 from core.privacy.ledger import LedgerEntry, PurgeLedger, merge_entries, read_entries
 from core.privacy.purge import (
     DEFAULT_BATCH_SIZE,
