@@ -96,7 +96,7 @@ def test_the_migration_keeps_every_row_and_starts_above_every_id_once_used(
 ) -> None:
     key = generate_key_file(tmp_path / "k")
     engine = create_store_engine(tmp_path / "old.db", key)
-    upgrade(engine, "0006")
+    upgrade(engine, "0007")
     with engine.begin() as conn:
         run = conn.exec_driver_sql
         run(
