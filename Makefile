@@ -33,5 +33,12 @@ pytest: $(STAMP)
 
 test: lint types contracts pytest
 
+# Removes what `make` and the tools it runs create: the virtualenv, the caches of mypy, pytest,
+# ruff, hypothesis and import-linter, build output and bytecode. Never $(DATA): the instance
+# (database, key, backups) is removed only by hand.
+CACHES := .mypy_cache .pytest_cache .ruff_cache .hypothesis .import_linter_cache build dist
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CACHES) *.egg-info
+	find . -path ./$(DATA) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	@echo "kept $(DATA)/ (the instance and its key): remove it yourself if you mean to"

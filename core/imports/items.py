@@ -32,6 +32,7 @@ from core.imports._marc import (
 )
 from core.model import Item, ItemStatus, Record
 from core.policy.barcodes import barcode_refusal
+from core.policy.isbn import compact_isbn, isbn_problem
 from core.policy.rules import MEDIA_TYPES, CirculationRules
 from core.services.actors import Actor, Permission
 from core.store.uow import UnitOfWork
@@ -176,12 +177,6 @@ def import_items(
     return report
 
 
-def normalise_isbn(value: str) -> str:
-    """The first token without hyphens, with a check digit X in upper case."""
-    tokens = value.split()
-    return tokens[0].replace("-", "").upper() if tokens else ""
-
-
 def _check_row(row: ItemRow, rules: CirculationRules) -> tuple[_CheckedItem, list[str]]:
     """The row with normalised values, and what is wrong with it."""
     problems: list[str] = []
@@ -191,7 +186,7 @@ def _check_row(row: ItemRow, rules: CirculationRules) -> tuple[_CheckedItem, lis
         problems.append("barcode does not satisfy the barcode rule")
     if not row.title:
         problems.append("title is empty")
-    isbn = normalise_isbn(row.isbn)
+    isbn = compact_isbn(row.isbn)
     for name, value in (
         ("isbn", isbn),
         ("call_number", row.call_number),
@@ -199,6 +194,10 @@ def _check_row(row: ItemRow, rules: CirculationRules) -> tuple[_CheckedItem, lis
     ):
         if len(value) > _LIMITS[name]:
             problems.append(f"{name} is longer than {_LIMITS[name]} characters")
+        elif name == "isbn" and value and (problem := isbn_problem(value)) is not None:
+            # A wrong ISBN would join copies to the wrong record: refused, never stored as if
+            # it were right (an item without ISBN leaves the column empty).
+            problems.append(f"isbn {value} {problem}")
     media_type = resolve_name(row.media_type, rules.media_types)
     if media_type is None:
         if row.media_type:

@@ -134,6 +134,8 @@ def test_every_error_is_reported_by_line(store: Store, now: dt.datetime, tmp_pat
         "OK3,,,,,,",
         "OK4,Long Isbn,," + "9" * 21 + ",,book,",
         " OK5,Padded in the file,,,,book,",
+        "OK6,Wrong Check Digit,,978-0-261-10221-8,,book,",
+        "OK7,Ten Digits,,0261102215,,book,",
     )
     failure = failed_import(store, now, path)
     assert [(e.line, e.reason) for e in failure.errors] == [
@@ -147,6 +149,8 @@ def test_every_error_is_reported_by_line(store: Store, now: dt.datetime, tmp_pat
         (5, "title is empty"),
         (5, "media type is empty"),
         (6, "isbn is longer than 20 characters"),
+        (8, "isbn 9780261102218 has a wrong ISBN-13 check digit"),
+        (9, "isbn 0261102215 has a wrong ISBN-10 check digit"),
     ]
     # Fields are trimmed, so the padded barcode is accepted and only five errors remain.
     assert not failure.more
