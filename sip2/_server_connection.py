@@ -201,7 +201,7 @@ class Conversation:
             outcome = outcome_of(response)
         except Exception as error:
             # A bug in a handler or in its answer: say so in the log, answer negatively and keep
-            # the session, so the kiosk is not left hanging (SIP2.md "Always answer").
+            # the session, so the kiosk is not left hanging (docs/sip2.md, "Always answer").
             log.error(
                 "request failed",
                 extra=fields(

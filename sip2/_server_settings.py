@@ -39,7 +39,7 @@ class ServerLimits:
     """Timeouts and bounds of the SIP2 server.
 
     - ``idle_timeout_s``: a connection that sends nothing for this long is closed. Kiosks send
-      a 99 heartbeat every few minutes, so keep it well above that (SIP2.md). It also bounds
+      a 99 heartbeat every few minutes, so keep it well above that (docs/sip2.md). It also bounds
       the TLS handshake and how long we wait for a peer to take an answer.
     - ``max_sessions``: connections over this many are closed as soon as they are accepted.
     - ``max_failed_logins``: failed 93s on one connection before it is closed.

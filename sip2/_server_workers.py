@@ -72,7 +72,7 @@ class _Job(Generic[T]):
 
 
 class DatabaseExecutor(_ThreadLane):
-    """The one lane for database work in the trio process (DESIGN.md "Process model").
+    """The one lane for database work in the trio process (docs/architecture.md, "Process model").
 
     SQLite allows one writer; running every store call one after the other in arrival order
     keeps the event loop free and the writer uncontended. Share one instance between the SIP2

@@ -25,8 +25,8 @@ from sip2.codec import (
 )
 
 DEFAULT_TIMEOUT_S: Final = 10.0
-# SIP2.md: a 96 asks the terminal to send its request again; after three tries the line is
-# not going to get better, so the caller gets the 96 itself.
+# docs/sip2.md, "Framing": a 96 asks the terminal to send its request again; after three tries
+# the line is not going to get better, so the caller gets the 96 itself.
 MAX_RESENDS: Final = 3
 RECEIVE_SIZE: Final = 4096
 _LINE_BREAK: Final = re.compile(rb"[\r\n]")

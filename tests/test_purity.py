@@ -1,4 +1,4 @@
-"""Pure packages (DESIGN.md rule 2): standard library only, no clock reads, no logging, no I/O."""
+"""Pure packages (docs/architecture.md, rule 2): standard library only, no clock, no I/O."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ _READ_BYTES = 1 << 16
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 # Item-type codes seen in Koha, Evergreen and vendor exports, folded to lower case, and the
-# media type each stands for (SIP2.md media types, named as in core.policy.rules.MEDIA_TYPES).
+# media type each stands for (docs/sip2.md, "Value sets"; named as in
+# core.policy.rules.MEDIA_TYPES).
 MEDIA_CODES: Mapping[str, str] = {
     "bk": "book",
     "book": "book",

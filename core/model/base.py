@@ -50,7 +50,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 
 class PiiClass(enum.StrEnum):
-    """How directly a value identifies a person (PRIVACY.md, "Data classes")."""
+    """How directly a value identifies a person (docs/privacy.md, "Data classes")."""
 
     DIRECT = "direct"  # identifies a person on its own: name, barcode, e-mail
     INDIRECT = "indirect"  # identifies together with other data: ids, dates, categories

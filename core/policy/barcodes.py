@@ -11,7 +11,7 @@ from core.policy.rules import BarcodeRule
 # Longer than any barcode symbology a library uses; keeps junk out of SIP2 fields and indexes.
 MAX_BARCODE_LENGTH = 64
 
-# DEVICES.md, "US library barcodes": type, institution, serial, then the check digit.
+# docs/barcodes.md, "US library barcodes": type, institution, serial, then the check digit.
 LIBRARY_BARCODE_LENGTH = 14
 
 _DIGITS = frozenset("0123456789")
@@ -23,7 +23,7 @@ def _is_ascii_digits(value: str, length: int) -> bool:
 
 
 def luhn_check_digit(digits13: str) -> int:
-    """Return the check digit of the first 13 digits of a library barcode (DEVICES.md)."""
+    """Return the check digit of the first 13 digits of a library barcode (docs/barcodes.md)."""
     if not _is_ascii_digits(digits13, LIBRARY_BARCODE_LENGTH - 1):
         raise ValueError("expected 13 ASCII digits")
     total = 0

@@ -68,7 +68,7 @@ class _Privilege(enum.Enum):
 
 _ALL = frozenset(_Privilege)
 
-# What each block denies. Kiosks act on the SIP2 flags (SIP2.md, "set them truthfully"), so the
+# What each block denies. Kiosks act on the SIP2 flags (docs/sip2.md, "Value sets"), so the
 # flags and the refusals below are both read from this one table.
 #
 # | block            | charge | renew | recall | hold | flag it also sets                     |
@@ -136,7 +136,7 @@ def hold_refusal_for_blocks(blocks: frozenset[Block]) -> Reason | None:
 
 @dataclass(frozen=True)
 class PatronStatusFlags:
-    """The 14 SIP2 patron-status flags (SIP2.md, "Value sets"), in their wire order."""
+    """The 14 SIP2 patron-status flags (docs/sip2.md, "Value sets"), in their wire order."""
 
     charge_privileges_denied: bool = False
     renewal_privileges_denied: bool = False

@@ -47,7 +47,7 @@ class BarcodeRule:
     """Optional validation of barcodes; by default barcodes are opaque strings."""
 
     pattern: str | None = None  # a full-match regular expression
-    luhn: bool = False  # the 14-digit library check digit (DEVICES.md)
+    luhn: bool = False  # the 14-digit library check digit (docs/barcodes.md)
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def _default_rules() -> Mapping[str, Mapping[str, LoanRule]]:
     return {"adult": adult, "child": child}
 
 
-# Short names of the SIP2 media types (SIP2.md, CK); the codes live in sip2.
+# Short names of the SIP2 media types (docs/sip2.md, "Value sets"); the codes live in sip2.
 MEDIA_TYPES: tuple[str, ...] = (
     "other",
     "book",

@@ -38,7 +38,7 @@ def render_inventory() -> str:
         "# Data inventory: what we collect, why, and for how long",
         "",
         "This page is generated from the annotations every column of the database carries",
-        f'(PRIVACY.md, "Data classes"). Do not edit it by hand: run `{REGENERATE}`.',
+        f'(docs/privacy.md, "Data classes"). Do not edit it by hand: run `{REGENERATE}`.',
         "",
         "PII classes:",
         "",

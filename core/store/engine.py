@@ -27,7 +27,7 @@ SCHEMA_MARKER_TABLE = "alembic_version"
 
 
 def _key_pragma(key: bytes) -> str:
-    # A raw key in hex: SQLCipher skips its passphrase KDF (DESIGN.md, "Store").
+    # A raw key in hex: SQLCipher skips its passphrase KDF (docs/architecture.md, "Store").
     return f"PRAGMA key = \"x'{key.hex()}'\""
 
 

@@ -207,7 +207,7 @@ class Hold(Message):
     transaction_date: datetime | None = field(metadata=fixed(DATE))
     expiration_date: datetime | None = field(default=None, metadata=var("BW", VAR_DATE))
     pickup_location: str | None = field(default=None, metadata=var("BS"))
-    hold_type: str | None = field(default=None, metadata=var("BY"))  # 1-4, see SIP2.md
+    hold_type: str | None = field(default=None, metadata=var("BY"))  # 1-4, docs/sip2.md
     institution_id: str = field(metadata=var("AO"))
     patron_id: str = field(repr=False, metadata=var("AA"))
     patron_password: str | None = field(default=None, repr=False, metadata=var("AD"))

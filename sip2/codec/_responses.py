@@ -189,7 +189,7 @@ class ItemInformationResponse(Message):
     """18: what is known about an item (never who has it, PRIV-16)."""
 
     COMMAND: ClassVar[str] = "18"
-    circulation_status: str = field(metadata=fixed(fixed_text(2)))  # 01-13, see SIP2.md
+    circulation_status: str = field(metadata=fixed(fixed_text(2)))  # 01-13, docs/sip2.md
     security_marker: str = field(metadata=fixed(fixed_text(2)))
     fee_type: str = field(metadata=fixed(fixed_text(2)))
     transaction_date: datetime | None = field(metadata=fixed(DATE))

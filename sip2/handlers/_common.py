@@ -14,7 +14,7 @@ from core.store.uow import Store
 from sip2.codec import PatronStatus
 from sip2.handlers.profiles import FieldProfile
 
-# SIP2.md "Media type (CK)": our short names and the three-digit codes kiosks expect.
+# docs/sip2.md, "Value sets": our media type names and the three-digit CK codes kiosks expect.
 MEDIA_CODES: Mapping[str, str] = {
     "other": "000",
     "book": "001",
@@ -30,7 +30,7 @@ MEDIA_CODES: Mapping[str, str] = {
 }
 MAGNETIC_MEDIA = frozenset({"audio", "video", "diskette", "book_with_diskette", "book_with_audio"})
 
-# SIP2.md "Circulation status (18)".
+# docs/sip2.md, "Value sets", circulation status.
 CIRCULATION_STATUS: Mapping[str, str] = {
     "available": "03",
     "on_loan": "04",

@@ -110,6 +110,6 @@ def test_export_is_refused_to_a_circulation_user(instance: Path) -> None:
 def test_inventory_prints_and_writes(tmp_path: Path) -> None:
     code, out, _ = run(None, "inventory")
     assert code == 0 and out == render_inventory()
-    target = tmp_path / "inventory.md"
+    target = tmp_path / "inventory.txt"
     code, _, _ = run(None, "inventory", "--write", str(target))
     assert code == 0 and target.read_text() == render_inventory()

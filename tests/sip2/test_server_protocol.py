@@ -22,7 +22,7 @@ from tests.sip2.conftest import (
     start_server,
 )
 
-RESEND_96 = b"96AZFEF6"  # SIP2.md example vector
+RESEND_96 = b"96AZFEF6"  # docs/sip2.md, "Framing"
 
 
 @pytest.mark.trio

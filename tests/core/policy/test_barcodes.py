@@ -1,4 +1,4 @@
-"""Barcode validation and the 14-digit library check digit (DEVICES.md)."""
+"""Barcode validation and the 14-digit library check digit (docs/barcodes.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def luhn_valid(number: str) -> bool:
 @pytest.mark.parametrize(
     ("digits13", "expected"),
     [
-        ("3319100010586", 4),  # the worked example in DEVICES.md
+        ("3319100010586", 4),  # the worked example in docs/barcodes.md
         ("0000000000000", 0),
         ("2000000000000", 6),  # a patron card: 2 doubled is 4, check 6
         ("9000000000000", 1),  # 9 doubled is 18, minus 9 is 9
