@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TextIO
 
 from config.settings import Settings
@@ -13,13 +16,29 @@ from core.security.secrets import Argon2Params
 from core.store.open import StoreOptions, create_store, open_store
 from core.store.uow import Store
 
+STORE_PASSWORD_CREDENTIAL = "reticent-store-password"  # noqa: S105 (a systemd credential name)
 
-def store_options(settings: Settings) -> StoreOptions:
+
+def store_password_file(settings: Settings, environ: Mapping[str, str]) -> Path | None:
+    """`store.password_file`, else the systemd credential when the service was given one."""
+    if settings.store.password_file is not None:
+        return settings.store.password_file
+    credentials = environ.get("CREDENTIALS_DIRECTORY")
+    if settings.store.url is not None and credentials:
+        candidate = Path(credentials) / STORE_PASSWORD_CREDENTIAL
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def store_options(settings: Settings, environ: Mapping[str, str] | None = None) -> StoreOptions:
     return StoreOptions(
         database=settings.database_path,
         key_file=settings.key_path,
         busy_timeout_ms=settings.store.busy_timeout_ms,
         synchronous=settings.store.synchronous,
+        url=settings.store.url,
+        password_file=store_password_file(settings, os.environ if environ is None else environ),
     )
 
 
@@ -42,10 +61,6 @@ def build_store(
     now: dt.datetime | None = None,
 ) -> Store:
     """Open (or with `create`, make) the encrypted store the settings describe."""
-    if settings.store.url is not None:
-        from core.errors import StoreError
-
-        raise StoreError("a shared PostgreSQL store is not supported by this version")
     options = store_options(settings)
     institution = settings.library.institution_id
     if create:

@@ -42,6 +42,9 @@ class StoreSettings:
     key_file: Path | None = None  # None: data_dir/reticent.key (PRIV-08: never the key itself)
     busy_timeout_ms: int = 5000
     synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    # The PostgreSQL password, never in the URL (PRIV-08); None: the systemd credential
+    # `reticent-store-password` when there is one, else no password (a local socket).
+    password_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -296,8 +299,8 @@ def validate_settings(settings: Settings, *, source: str) -> None:
     """Raise ConfigError naming the key of the first value that cannot be used."""
     check = _Checker(source)
     store = settings.store
-    if store.url is not None and "://" not in store.url:
-        raise check.error("store.url", "expected a database URL such as postgresql+psycopg://...")
+    if store.url is not None:
+        _validate_store_url(check, store.url)
     check.at_least("store.busy_timeout_ms", store.busy_timeout_ms, 1)
     _validate_library(check, settings.library)
     _validate_circulation(check, settings.circulation)
@@ -323,6 +326,16 @@ def _validate_secret_rules(check: _Checker, security: SecuritySettings) -> None:
     check.at_least("security.pin.max_length", pin.max_length, pin.min_length)
     if pin.max_length > MAX_PIN_LENGTH:
         raise check.error("security.pin.max_length", f"must be at most {MAX_PIN_LENGTH}")
+
+
+def _validate_store_url(check: _Checker, url: str) -> None:
+    from core.errors import StoreError
+    from core.store.postgres import parse_store_url
+
+    try:
+        parse_store_url(url)
+    except StoreError as exc:
+        raise check.error("store.url", str(exc)) from None
 
 
 class _Checker:

@@ -175,8 +175,11 @@ def _store(defaults: Settings) -> str:
         "The database.",
         [
             "# The database is normally an encrypted file in data_dir. To share one PostgreSQL",
-            "# database between branches, give its address instead:",
-            '#url = "postgresql+psycopg://reticent@db.example.org/reticent"',
+            "# database between branches, give its address instead (off this machine TLS with",
+            "# a checked certificate is required), and the file holding its password:",
+            '#url = "postgresql+psycopg://reticent@db.example.org/reticent'
+            '?sslmode=verify-full&sslrootcert=/etc/reticent/db-ca.crt"',
+            '#password_file = "/etc/reticent/db.password"',
             "# Other places for the database file and its key file (default: inside data_dir):",
             '#database = "/srv/reticent/reticent.db"',
             '#key_file = "/etc/reticent/reticent.key"',

@@ -11,8 +11,11 @@ import pytest
 from core.model import Item, Patron, Record
 from core.policy.rules import CirculationRules
 from core.security.secrets import Argon2Params
+from core.store.migrate import upgrade
 from core.store.open import StoreOptions, create_store
+from core.store.postgres import create_postgres_engine, parse_store_url
 from core.store.uow import Store
+from tests import pg_support
 
 # Cheap argon2 parameters keep the suite fast; the hashing code path is the same.
 FAST_ARGON2 = Argon2Params(time_cost=1, memory_cost_kib=1024, parallelism=1)
@@ -83,3 +86,46 @@ def add_patron(
         uow.session.add(patron)
         uow.session.flush()
         return patron.id
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pg_support.Cluster]:
+    """One throwaway PostgreSQL server for the whole session (`.ci/run` installs it)."""
+    if not pg_support.available():
+        pytest.fail("PostgreSQL is not installed here: apt-get install postgresql")
+    with pg_support.running_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_cluster: pg_support.Cluster) -> pg_support.Databases:
+    """Fresh databases cloned from one template migrated to head once per session."""
+    template = "reticent_template"
+    pg_cluster.psql(f'CREATE DATABASE "{template}"')
+    engine = create_postgres_engine(parse_store_url(pg_cluster.url(template)), None)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return pg_support.Databases(pg_cluster, template)
+
+
+@pytest.fixture
+def pg_store_options(
+    tmp_path: Path, pg_cluster: pg_support.Cluster, pg_databases: pg_support.Databases
+) -> Iterator[StoreOptions]:
+    """Options for a store on a fresh PostgreSQL database (the key file stays local)."""
+    name = pg_databases.fresh()
+    yield StoreOptions(
+        database=tmp_path / "unused.db",
+        key_file=tmp_path / "reticent.key",
+        url=pg_cluster.url(name),
+    )
+    pg_databases.drop(name)
+
+
+@pytest.fixture
+def pg_store(pg_store_options: StoreOptions) -> Iterator[Store]:
+    opened = create_store(pg_store_options, CirculationRules(), FAST_ARGON2, now=NOW)
+    yield opened
+    opened.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped
 
 from core.model.base import Base, PiiClass, UTCDateTime, annotated, never_reused_ids
+from core.model.sealed import SealedLookup, SealedText
 
 # A legal request is the library's record of what the law demanded and what it handed over; it
 # is kept as a legal record, not by a patron retention rule, and removed by hand when the case is
@@ -67,7 +68,7 @@ class LegalRequestPatron(Base):
 
     id: Mapped[int] = annotated(primary_key=True, pii=N, purpose="identity", retention=LEGAL)
     request_id: Mapped[int] = annotated(ForeignKey("legal_requests.id", ondelete="CASCADE"), index=True, pii=N, purpose="which request", retention=LEGAL)
-    barcode: Mapped[str] = annotated(String(64), pii=D, purpose="patron named in the request's scope", retention=LEGAL)
+    barcode: Mapped[str] = annotated(SealedLookup(64, "patron.barcode"), pii=D, purpose="patron named in the request's scope", retention=LEGAL)
 
 
 class Disclosure(Base):
@@ -81,5 +82,5 @@ class Disclosure(Base):
     disclosed_by: Mapped[str] = annotated(String(100), pii=I, purpose="staff member who disclosed it", retention=LEGAL)
     sha256: Mapped[str] = annotated(String(64), pii=N, purpose="hash of the encrypted package handed over", retention=LEGAL)
     classes: Mapped[str] = annotated(String(200), pii=N, purpose="data classes included (JSON list)", retention=LEGAL)
-    patrons: Mapped[str] = annotated(Text, pii=D, purpose="barcodes of the patrons included (JSON list)", retention=LEGAL)
+    patrons: Mapped[str] = annotated(SealedText(None, "legal.disclosed_barcodes"), pii=D, purpose="barcodes of the patrons included (JSON list)", retention=LEGAL)
     patrons_not_held: Mapped[int] = annotated(Integer, default=0, pii=N, purpose="scope barcodes with no record here", retention=LEGAL)

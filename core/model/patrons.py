@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped
 
 from core.model.base import Base, PiiClass, UTCDateTime, annotated, never_reused_ids
+from core.model.sealed import SealedLookup, SealedText
 
 PATRON = "removed with the patron record (expired or inactive patron rule)"
 D, I = PiiClass.DIRECT, PiiClass.INDIRECT  # noqa: E741
@@ -22,14 +23,14 @@ class Patron(Base):
     __table_args__ = never_reused_ids()
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=PATRON)
-    barcode: Mapped[str] = annotated(String(64), unique=True, pii=D, purpose="identify the patron at desk and kiosk", retention=PATRON)
-    given_name: Mapped[str] = annotated(String(100), pii=D, purpose="address the patron", retention=PATRON)
-    family_name: Mapped[str] = annotated(String(100), pii=D, purpose="tell patrons apart at the desk", retention=PATRON)
+    barcode: Mapped[str] = annotated(SealedLookup(64, "patron.barcode"), unique=True, pii=D, purpose="identify the patron at desk and kiosk", retention=PATRON)
+    given_name: Mapped[str] = annotated(SealedText(100, "patron.given_name"), pii=D, purpose="address the patron", retention=PATRON)
+    family_name: Mapped[str] = annotated(SealedText(100, "patron.family_name"), pii=D, purpose="tell patrons apart at the desk", retention=PATRON)
     category: Mapped[str] = annotated(String(32), pii=I, purpose="loan rules", retention=PATRON)
     home_branch: Mapped[str] = annotated(String(32), default="main", pii=I, purpose="default pickup branch", retention=PATRON)
     expires_on: Mapped[dt.date] = annotated(Date, pii=I, purpose="card validity", retention=PATRON)
-    email: Mapped[str | None] = annotated(String(254), pii=D, purpose="notices the patron asked for", retention=PATRON)
-    phone: Mapped[str | None] = annotated(String(32), pii=D, purpose="notices the patron asked for", retention=PATRON)
+    email: Mapped[str | None] = annotated(SealedText(254, "patron.email"), pii=D, purpose="notices the patron asked for", retention=PATRON)
+    phone: Mapped[str | None] = annotated(SealedText(32, "patron.phone"), pii=D, purpose="notices the patron asked for", retention=PATRON)
     pin_hash: Mapped[str | None] = annotated(String(200), pii=D, purpose="authenticate the patron (argon2id, PRIV-09)", retention=PATRON)
     pin_rule: Mapped[str | None] = annotated(String(32), pii=I, purpose="PIN rule the PIN was set under; None: before rules (PRIV-09)", retention=PATRON)
     pin_failed_attempts: Mapped[int] = annotated(Integer, default=0, pii=I, purpose="lock out PIN guessing", retention=PATRON)
@@ -38,7 +39,7 @@ class Patron(Base):
     guardian_id: Mapped[int | None] = annotated(ForeignKey("patrons.id", ondelete="SET NULL"), pii=I, purpose="guardian of a minor", retention=PATRON)
     card_lost: Mapped[bool] = annotated(Boolean, default=False, pii=I, purpose="block a lost card", retention=PATRON)
     staff_block: Mapped[str | None] = annotated(String(200), pii=I, purpose="staff block with its reason", retention=PATRON)
-    note: Mapped[str | None] = annotated(String(NOTE_MAX_CHARS), pii=D, purpose="staff note (capped, expires, PRIV-06)", retention="until note_expires_on, and with the patron")
+    note: Mapped[str | None] = annotated(SealedText(NOTE_MAX_CHARS, "patron.note"), pii=D, purpose="staff note (capped, expires, PRIV-06)", retention="until note_expires_on, and with the patron")
     note_expires_on: Mapped[dt.date | None] = annotated(Date, pii=I, purpose="expiry of the staff note", retention=PATRON)
     policy_version: Mapped[str | None] = annotated(String(32), pii=I, purpose="privacy policy version acknowledged (PRIV-01)", retention=PATRON)
     created_on: Mapped[dt.date] = annotated(Date, pii=I, purpose="retention of inactive accounts", retention=PATRON)

@@ -6,6 +6,7 @@ for the few statements every SIP2 request runs (docs/performance.md, "SIP2 load"
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,13 +215,14 @@ class Prepared:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._plans: dict[tuple[type[Dialect], str], _Plan] = {}
+        # One plan per engine's dialect: the bind and result processors of sealed columns
+        # (core/model/sealed.py) belong to the engine whose keys they use.
+        self._plans: weakref.WeakKeyDictionary[Dialect, _Plan] = weakref.WeakKeyDictionary()
 
     def _plan(self, dialect: Dialect) -> _Plan:
-        key = (type(dialect), dialect.paramstyle)
-        plan = self._plans.get(key)
+        plan = self._plans.get(dialect)
         if plan is None:
-            plan = self._plans[key] = self._compile(dialect)
+            plan = self._plans[dialect] = self._compile(dialect)
         return plan
 
     def _compile(self, dialect: Dialect) -> _Plan:

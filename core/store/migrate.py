@@ -8,11 +8,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from core.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# Branches sharing one PostgreSQL database may run `reticent migrate` at the same moment: the
+# first takes this transaction-scoped advisory lock and migrates, the others wait and find the
+# schema at head.
+MIGRATION_LOCK_ID = 0x7265746963656E74  # "reticent"
 
 
 def _config() -> Config:
@@ -36,6 +40,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             driver.execute("PRAGMA foreign_keys = OFF")  # only outside a transaction
         try:
             with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+                    )
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
                 if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():

@@ -36,6 +36,10 @@ class StoreOptions:
     busy_timeout_ms: int = 5000
     synchronous: str = "FULL"
     pool_size: int = 5
+    # A shared PostgreSQL database instead of the file (core/store/shared.py); the key file
+    # then wraps the instance secret kept in that database (PRIV-08).
+    url: str | None = None
+    password_file: Path | None = None
 
 
 def instance_secret(engine: Engine) -> bytes:
@@ -47,7 +51,7 @@ def instance_secret(engine: Engine) -> bytes:
     return bytes.fromhex(secret)
 
 
-def _environment(
+def store_environment(
     secret: bytes, rules: CirculationRules, argon2: Argon2Params, institution: str
 ) -> Environment:
     return Environment(
@@ -56,6 +60,20 @@ def _environment(
         hasher=SecretHasher(argon2),
         institution_id=institution,
     )
+
+
+def migrate_or_check(engine: Engine, *, migrate: bool) -> None:
+    """Bring the schema to head, or refuse (disposing the engine) when it is not there."""
+    if migrate:
+        upgrade(engine)
+        return
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        engine.dispose()
+        raise StoreError(
+            f"the database schema is at revision {current}, this version needs {head}: "
+            "run `reticent migrate`"
+        )
 
 
 def create_store(
@@ -67,6 +85,10 @@ def create_store(
     now: dt.datetime,
 ) -> Store:
     """Make a new key file and an encrypted, migrated database; refuse to overwrite either."""
+    if options.url is not None:
+        from core.store.shared import create_shared_store
+
+        return create_shared_store(options, rules, argon2, institution, now=now)
     if options.database.exists():
         raise FileExistsError(f"{options.database} already exists")
     key = generate_key_file(options.key_file)
@@ -85,7 +107,7 @@ def create_store(
         conn.execute(
             insert(Instance).values(id=1, secret=secret.hex(), key_id=key_id(key), created_at=now)
         )
-    return Store(engine, _environment(secret, rules, argon2, institution))
+    return Store(engine, store_environment(secret, rules, argon2, institution))
 
 
 def open_store(
@@ -97,6 +119,10 @@ def open_store(
     migrate: bool = False,
 ) -> Store:
     """Open an existing store; a wrong key or foreign file is refused before anything is written."""
+    if options.url is not None:
+        from core.store.shared import open_shared_store
+
+        return open_shared_store(options, rules, argon2, institution, migrate=migrate)
     key = load_key(options.key_file)
     check_store(options.database, key)
     engine = create_store_engine(
@@ -106,14 +132,5 @@ def open_store(
         synchronous=options.synchronous,
         pool_size=options.pool_size,
     )
-    if migrate:
-        upgrade(engine)
-    else:
-        current, head = current_revision(engine), head_revision()
-        if current != head:
-            engine.dispose()
-            raise StoreError(
-                f"the database schema is at revision {current}, this version needs {head}: "
-                "run `reticent migrate`"
-            )
-    return Store(engine, _environment(instance_secret(engine), rules, argon2, institution))
+    migrate_or_check(engine, migrate=migrate)
+    return Store(engine, store_environment(instance_secret(engine), rules, argon2, institution))
