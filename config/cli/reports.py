@@ -113,6 +113,7 @@ def audit_facts(settings: Settings) -> AuditFacts:
         staff_password_rule=settings.security.staff_password_rule,
         terminal_password_rule=settings.security.terminal_password_rule,
         pin_rule=settings.security.pin,
+        store_url=settings.store.url,
     )
 
 

@@ -85,6 +85,7 @@ class AuditFacts:
     staff_password_rule: PasswordRule = DEFAULT_STAFF_RULE
     terminal_password_rule: PasswordRule = DEFAULT_TERMINAL_RULE
     pin_rule: PinRule = field(default_factory=PinRule)
+    store_url: str | None = None  # None: the embedded SQLCipher file
 
 
 def _item(req: str, title: str, status: AuditStatus, detail: str, next_step: str = "") -> AuditItem:
@@ -123,6 +124,24 @@ def check_key_file(facts: AuditFacts) -> AuditItem:
         detail = f"{facts.key_path} has mode {mode:04o}"
         return _item("PRIV-08", title, F, detail, f"run `chmod 600 {facts.key_path}`")
     return _item("PRIV-08", title, P, f"mode {mode:04o}")
+
+
+def check_store_transport(facts: AuditFacts) -> AuditItem:
+    title = "shared database reached over a local socket or verified TLS"
+    if facts.store_url is None:
+        return _item("PRIV-08", title, P, "embedded SQLCipher store: no database connection")
+    from core.errors import StoreError
+    from core.store.postgres import describe, is_local_transport, parse_store_url, transport_problem
+
+    try:
+        url = parse_store_url(facts.store_url)
+    except StoreError as exc:
+        return _item("PRIV-08", title, F, f"store.url: {exc}")
+    problem = transport_problem(url)
+    if problem is not None:
+        return _item("PRIV-08", title, F, problem)
+    how = "on this machine" if is_local_transport(url) else "TLS with a checked certificate"
+    return _item("PRIV-08", title, P, f"{describe(url)}: {how}")
 
 
 def check_listeners(facts: AuditFacts) -> AuditItem:
@@ -328,7 +347,7 @@ def run_self_audit(
     store: Store | None, now: dt.datetime, facts: AuditFacts, *, store_error: str = ""
 ) -> list[AuditItem]:
     """Run every check; with no store (it could not be opened) its checks fail with the reason."""
-    items = [check_key_file(facts), check_listeners(facts)]
+    items = [check_key_file(facts), check_store_transport(facts), check_listeners(facts)]
     if store is None:
         items.extend(_store_unavailable(store_error or "unknown reason"))
     else:
