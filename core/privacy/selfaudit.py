@@ -127,7 +127,7 @@ def check_key_file(facts: AuditFacts) -> AuditItem:
 
 
 def check_store_transport(facts: AuditFacts) -> AuditItem:
-    title = "shared database reached over a local socket or verified TLS"
+    title = "shared database reached locally or with a checked certificate"
     if facts.store_url is None:
         return _item("PRIV-08", title, P, "embedded SQLCipher store: no database connection")
     from core.errors import StoreError

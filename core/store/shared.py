@@ -77,7 +77,7 @@ def create_shared_store(
     engine, url = shared_engine(options)
     try:
         if has_schema(engine, url) and _wrapped_secret(engine) is not None:
-            raise FileExistsError(
+            raise StoreError(
                 f"the PostgreSQL database {describe(url)} already holds a store: copy its key "
                 "file to this appliance and run `reticent migrate`"
             )

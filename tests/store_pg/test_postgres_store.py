@@ -134,8 +134,10 @@ def test_a_wrong_password_is_one_line_without_it(tcp_options: StoreOptions) -> N
 
 
 def test_a_second_init_is_refused(pg_store: Store, pg_store_options: StoreOptions) -> None:
-    other = dataclasses.replace(pg_store_options, key_file=pg_store_options.key_file.with_name("k2"))
-    with pytest.raises(FileExistsError, match="already holds a store"):
+    other = dataclasses.replace(
+        pg_store_options, key_file=pg_store_options.key_file.with_name("k2")
+    )
+    with pytest.raises(StoreError, match="already holds a store"):
         create_store(other, CirculationRules(), FAST_ARGON2, now=NOW)
     assert not other.key_file.exists()
 
@@ -143,11 +145,15 @@ def test_a_second_init_is_refused(pg_store: Store, pg_store_options: StoreOption
 def test_another_key_file_does_not_open_the_store(
     pg_store: Store, pg_store_options: StoreOptions
 ) -> None:
-    other = dataclasses.replace(pg_store_options, key_file=pg_store_options.key_file.with_name("k2"))
+    other = dataclasses.replace(
+        pg_store_options, key_file=pg_store_options.key_file.with_name("k2")
+    )
     generate_key_file(other.key_file)
     with pytest.raises(WrongKeyError, match="every branch needs a copy of the key file"):
         open_store(other, CirculationRules(), FAST_ARGON2)
-    missing = dataclasses.replace(pg_store_options, key_file=pg_store_options.key_file.with_name("k3"))
+    missing = dataclasses.replace(
+        pg_store_options, key_file=pg_store_options.key_file.with_name("k3")
+    )
     with pytest.raises(KeyFileError, match="does not exist"):
         open_store(missing, CirculationRules(), FAST_ARGON2)
 
@@ -163,8 +169,12 @@ def test_a_database_without_a_store_is_refused(
         )
         with pytest.raises(WrongKeyError, match="is not a reticent store"):
             open_store(options, CirculationRules(), FAST_ARGON2)
-        assert pg_cluster.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
-                               database="empty_db").strip() == "0"
+        assert (
+            pg_cluster.psql(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database="empty_db"
+            ).strip()
+            == "0"
+        )
     finally:
         pg_cluster.psql('DROP DATABASE "empty_db" WITH (FORCE)')
 

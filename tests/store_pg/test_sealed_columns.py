@@ -21,8 +21,22 @@ from tests.conftest import NOW, add_patron
 OFFICER = Actor(ActorKind.STAFF, "pia", Role.PRIVACY_OFFICER)
 FIXTURE_PATRONS = (
     # barcode, given, family, e-mail, phone, note
-    ("29000000000017", "Ada", "Lovelace", "ada.lovelace@example.org", "555-0117", "prefers large print"),
-    ("29000000000025", "Grace", "Hopper", "grace.hopper@example.net", "555-0125", "guardian: Walter"),
+    (
+        "29000000000017",
+        "Ada",
+        "Lovelace",
+        "ada.lovelace@example.org",
+        "555-0117",
+        "prefers large print",
+    ),
+    (
+        "29000000000025",
+        "Grace",
+        "Hopper",
+        "grace.hopper@example.net",
+        "555-0125",
+        "guardian: Walter",
+    ),
 )
 
 
@@ -72,7 +86,9 @@ def test_equal_barcodes_seal_equally_names_never(pg_store: Store) -> None:
     cipher = ColumnCipher(b"\x01" * 32)
     assert all(row.barcode.startswith(f"{cipher.key_id}:") for row in rows)
     assert cipher.seal("Ada", b"patron.given_name") != cipher.seal("Ada", b"patron.given_name")
-    assert cipher.seal_lookup("P1", b"patron.barcode") == cipher.seal_lookup("P1", b"patron.barcode")
+    assert cipher.seal_lookup("P1", b"patron.barcode") == cipher.seal_lookup(
+        "P1", b"patron.barcode"
+    )
     # A unique barcode is still unique on its sealed form.
     with pytest.raises(Exception, match="uq_patrons_barcode"):
         add_patron(pg_store, FIXTURE_PATRONS[0][0], given="Other")
