@@ -24,7 +24,7 @@ def _admin(ctx: Context) -> Actor:
 
 def _embedded_only(settings: Settings) -> None:
     if settings.store.url is not None:
-        raise StoreError("backup, restore and rekey work on the embedded SQLCipher store only")
+        raise StoreError("rekey works on the embedded SQLCipher store only")
 
 
 def cmd_purge(ctx: Context, args: argparse.Namespace) -> int:
@@ -55,7 +55,6 @@ def cmd_purge(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
     settings = ctx.settings
-    _embedded_only(settings)
     ctx.require_instance()
     now = ctx.clock()
     if args.file is not None:
@@ -63,7 +62,8 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
     else:
         folder = backup_folder(settings)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        target = folder / f"reticent-{now:%Y%m%dT%H%M%SZ}.db"
+        suffix = "db" if settings.store.url is None else "shared-backup"  # not a database file
+        target = folder / f"reticent-{now:%Y%m%dT%H%M%SZ}.{suffix}"
     if not target.parent.is_dir():
         ctx.err(f"no folder {target.parent}")
         return EXIT_SETUP
@@ -76,7 +76,6 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
     settings = ctx.settings
-    _embedded_only(settings)
     ctx.require_instance()
     rules = retention_rules(settings.retention)
     backup_key = load_key(Path(args.backup_key_file)) if args.backup_key_file else None

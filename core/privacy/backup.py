@@ -124,6 +124,10 @@ def backup(
     Runs beside a live server: the export reads one snapshot inside a read transaction. The copy
     is encrypted with the store key, written under a temporary name, verified, then renamed.
     """
+    if store.engine.dialect.name != "sqlite":
+        from core.privacy.backup_shared import backup_shared
+
+        return backup_shared(store, key, target, now=now, actor=actor)
     who = actor if actor is not None else local_admin()
     who.require(Permission.PURGE)  # a backup holds every patron: administrators only
     if target.exists():
@@ -264,6 +268,13 @@ def restore(
     it and replayed, and the current retention rules are applied. `backup_key` opens a backup
     made before a rekey; the restored database is re-encrypted with the current key.
     """
+    if options.url is not None:
+        from core.privacy.backup_shared import restore_shared
+
+        return restore_shared(
+            options, backup_file, rules, now, backup_key=backup_key, batch_size=batch_size,
+            actor=actor,
+        )
     who = actor if actor is not None else local_admin()
     who.require(Permission.PURGE)
     key = load_key(options.key_file)

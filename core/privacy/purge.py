@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,8 +11,6 @@ from pathlib import Path
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
-    TextualSelect,
     delete,
     exists,
     func,
@@ -52,6 +49,7 @@ from core.policy.retention import LEGAL_HOLD_STATUSES, Cutoffs, RetentionRules, 
 from core.privacy.destruction import record_destruction
 from core.privacy.ledger import PurgeLedger
 from core.services.actors import Actor, Permission, system_actor
+from core.store.portable import IdSet
 from core.store.uow import Store
 
 DEFAULT_BATCH_SIZE = 5000
@@ -129,7 +127,7 @@ def _batched(
     while True:
         with store.write() as uow:
             # PRIV-07: overwrite deleted content; the engine sets it too, this makes it certain.
-            uow.session.execute(text("PRAGMA secure_delete = ON"))
+            secure_delete(uow.session)
             ids = select_batch(uow.session, last_id)
             if not ids:
                 return total
@@ -153,14 +151,10 @@ def _destroy(
     _bulk(session, delete(model).where(model.id.in_(id_set(ids))))
 
 
-def id_set(ids: Sequence[int]) -> TextualSelect:
+def id_set(ids: Sequence[int]) -> IdSet:
     """A set of ids as one bound JSON array: thousands of bound parameters would cost more to
     build than the deletion itself."""
-    return (
-        text("SELECT value FROM json_each(:purge_ids)")
-        .bindparams(purge_ids=json.dumps(list(ids)))
-        .columns(value=Integer)
-    )
+    return IdSet(ids)
 
 
 def _keyset(
@@ -295,7 +289,7 @@ def _purge_audit(store: Store, cut: Cutoffs, now: dt.datetime, batch_size: int) 
     total = 0
     while True:
         with store.write() as uow:
-            uow.session.execute(text("PRAGMA secure_delete = ON"))
+            secure_delete(uow.session)
             ids = uow.session.scalars(
                 select(AuditEvent.id)
                 .where(AuditEvent.id <= boundary)
@@ -326,11 +320,21 @@ def _dry_counts(store: Store, cut: Cutoffs) -> dict[str, int]:
         }
 
 
+def secure_delete(session: Session) -> None:
+    """SQLite overwrites what it deletes (PRIV-07); PostgreSQL has no such setting."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete = ON"))
+
+
 def truncate_wal(store: Store) -> bool:
     """Copy the WAL into the database and empty it, so removed rows survive in neither (PRIV-07).
 
     Returns False when another connection's read kept the log from being emptied.
     """
+    if store.engine.dialect.name != "sqlite":
+        # A shared PostgreSQL store has no WAL file of ours; what its dead rows keep of a
+        # patron's name or contact is sealed (core/model/sealed.py), and autovacuum reclaims it.
+        return True
     raw = store.engine.raw_connection()
     try:
         cursor = raw.cursor()

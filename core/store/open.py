@@ -43,7 +43,15 @@ class StoreOptions:
 
 
 def instance_secret(engine: Engine) -> bytes:
-    """The root of the sub-keys, kept inside the encrypted store (stable across rekeying)."""
+    """The root of the sub-keys, kept inside the encrypted store (stable across rekeying).
+
+    On a shared database it is kept wrapped by the key file: the secret unwrapped when the
+    store was opened.
+    """
+    if engine.dialect.name != "sqlite":
+        from core.store.shared import opened_instance_secret
+
+        return opened_instance_secret(engine)
     with engine.connect() as conn:
         secret = conn.execute(select(Instance.secret).where(Instance.id == 1)).scalar()
     if secret is None:

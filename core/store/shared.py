@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import weakref
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import URL
@@ -31,6 +32,10 @@ from core.store.postgres import (
     read_password,
 )
 from core.store.uow import Store
+
+# The unwrapped secret of each engine opened here, for the sub-keys derived from it later
+# (the purge ledger's); it lives as long as the engine does.
+_opened: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
 
 
 def shared_engine(options: StoreOptions) -> tuple[Engine, URL]:
@@ -58,10 +63,19 @@ def shared_instance_secret(engine: Engine, key: bytes) -> bytes:
     return unwrap_instance_secret(key, wrapped)
 
 
+def opened_instance_secret(engine: Engine) -> bytes:
+    """The instance secret of a shared store this process opened (``instance_secret``)."""
+    secret = _opened.get(engine)
+    if secret is None:
+        raise StoreError("this shared store was not opened with its key file")
+    return secret
+
+
 def _store(
     engine: Engine, secret: bytes, rules: CirculationRules, argon2: Argon2Params, institution: str
 ) -> Store:
     attach_cipher(engine, ColumnCipher(secret))
+    _opened[engine] = secret
     return Store(engine, store_environment(secret, rules, argon2, institution))
 
 

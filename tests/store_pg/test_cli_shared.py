@@ -55,3 +55,23 @@ def test_a_password_in_the_url_is_refused_and_never_shown(tmp_path: Path) -> Non
     code, _, err = _init(tmp_path, "postgresql+psycopg://reticent:s3cr3t-pw@127.0.0.1/reticent")
     assert code == 2 and "must not hold a password" in err and "s3cr3t" not in err
     assert not (tmp_path / "inst" / "reticent.toml").exists()
+
+
+def test_backup_and_restore_commands_on_postgresql(
+    tmp_path: Path, pg_cluster: pg_support.Cluster, pg_databases: pg_support.Databases
+) -> None:
+    name = pg_databases.fresh()
+    code, _, err = _init(tmp_path, pg_cluster.url(name))
+    assert code == 0, err
+    config = tmp_path / "inst" / "reticent.toml"
+    cheapen_argon2(config)
+    code, out, err = run(config, "backup")
+    assert code == 0, err
+    assert "backup written to" in out and ".shared-backup" in out
+    written = next((tmp_path / "inst").rglob("reticent-*.shared-backup"))
+    code, out, err = run(config, "restore", str(written))
+    assert code == 0, err
+    assert "patrons already purged and removed again: 0" in out
+    code, _, err = run(config, "rekey")
+    assert code == 2 and "embedded SQLCipher store only" in err
+    pg_databases.drop(name)
