@@ -19,7 +19,7 @@ from core.model import Instance
 from core.model.sealed import attach_cipher
 from core.policy.rules import CirculationRules
 from core.security.columns import ColumnCipher, unwrap_instance_secret, wrap_instance_secret
-from core.security.keys import generate_key_file, load_key
+from core.security.keys import generate_key_file, key_id, load_key
 from core.security.secrets import Argon2Params
 from core.store.migrate import upgrade
 from core.store.open import StoreOptions, migrate_or_check, store_environment
@@ -101,7 +101,10 @@ def create_shared_store(
         with engine.begin() as conn:
             conn.execute(
                 insert(Instance).values(
-                    id=1, secret=wrap_instance_secret(key, secret), created_at=now
+                    id=1,
+                    secret=wrap_instance_secret(key, secret),
+                    key_id=key_id(key),
+                    created_at=now,
                 )
             )
     except BaseException:
