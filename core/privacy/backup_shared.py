@@ -40,6 +40,8 @@ from core.privacy.backup import (
     _fsync_dir,
     _fsync_file,
 )
+from core.privacy.destruction import merge_digests, read_digests
+from core.privacy.destruction_replay import replay_destruction
 from core.privacy.ledger import PurgeLedger, merge_entries, read_entries
 from core.privacy.purge import DEFAULT_BATCH_SIZE, delete_patrons, purge
 from core.security.columns import unwrap_instance_secret
@@ -204,9 +206,7 @@ def _write_snapshot(store: Store, writer: _FrameWriter) -> dict[str, int]:
             # Stored values as they are: sealed columns stay sealed inside the backup.
             result: CursorResult[tuple[object, ...]] = conn.execution_options(
                 stream_results=True
-            ).execute(
-                select(literal_column("*")).select_from(table(name)).order_by(text("1"))
-            )
+            ).execute(select(literal_column("*")).select_from(table(name)).order_by(text("1")))
             columns = list(result.keys())
             counts[name] = 0
             for rows in result.partitions(FRAME_ROWS):
@@ -307,26 +307,35 @@ def _replace(
         # ledger already replayed, never a purged patron in between (PRIV-07).
         session = uow.session
         live_entries = read_entries(session)
+        live_destroyed = read_digests(session)
         conn = session.connection()
+        live_sequences = _sequences(conn)
         names = ", ".join(f'"{name}"' for name in _tables())
-        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        conn.exec_driver_sql(f"TRUNCATE {names} CASCADE")
         for record in _frames(backup_file, key):
             if record.get("kind") == _ROWS_KIND:
                 _insert(conn, record)
-        _reset_sequences(conn)
+        # Ids the live store gave out after the backup are never given out again.
+        _raise_sequences(conn, live_sequences)
         added = merge_entries(session, live_entries)
+        merge_digests(session, live_destroyed)
         ids = PurgeLedger.for_engine(store.engine).purged_patron_ids(session)
         delete_patrons(session, ids, None, day)  # already in the ledger: removed, not recorded
+        destroyed = replay_destruction(session, now, who.label, uow.env.pseudonyms)
         append_event(
             session,
             now=now,
             actor=who.label,
             action="store.restore",
             subject=None,
-            detail={"ledger_entries_added": added, "patrons_replayed": len(ids)},
+            detail={
+                "ledger_entries_added": added,
+                "patrons_replayed": len(ids),
+                "destroyed_replayed": sum(destroyed.values()),
+            },
         )
     report = purge(store, now, rules, batch_size=batch_size, actor=who)
-    return RestoreReport(added, len(ids), report)
+    return RestoreReport(added, len(ids), report, destroyed)
 
 
 def _insert(conn: Connection, record: dict[str, object]) -> None:
@@ -339,13 +348,24 @@ def _insert(conn: Connection, record: dict[str, object]) -> None:
     conn.execute(target.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
-def _reset_sequences(conn: Connection) -> None:
-    """Identity sequences continue after the restored ids (the next insert must not collide)."""
-    for name in (t.name for t in Base.metadata.sorted_tables if "id" in t.c):
+def _id_tables() -> list[str]:
+    return [t.name for t in Base.metadata.sorted_tables if "id" in t.c]
+
+
+def _sequences(conn: Connection) -> dict[str, int]:
+    """The last id each table's sequence gave out (0 when it gave none)."""
+    found: dict[str, int] = {}
+    for name in _id_tables():
+        sequence = func.pg_get_serial_sequence(name, "id")
+        last = conn.execute(select(func.pg_sequence_last_value(sequence))).scalar()
+        found[name] = int(last or 0)
+    return found
+
+
+def _raise_sequences(conn: Connection, live: dict[str, int]) -> None:
+    """Each sequence continues above both the restored ids and what the live store gave out."""
+    for name in _id_tables():
         sequence = func.pg_get_serial_sequence(name, "id")
         highest = select(func.max(column("id"))).select_from(table(name)).scalar_subquery()
-        conn.execute(
-            select(func.setval(sequence, func.coalesce(highest, 0) + 1, False)).where(
-                sequence.is_not(None)
-            )
-        )
+        floor = func.greatest(func.coalesce(highest, 0), live.get(name, 0))
+        conn.execute(select(func.setval(sequence, floor + 1, False)).where(sequence.is_not(None)))

@@ -13,6 +13,7 @@ import weakref
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.engine import URL
+from sqlalchemy.pool import Pool
 
 from core.errors import StoreError, WrongKeyError
 from core.model import Instance
@@ -35,7 +36,7 @@ from core.store.uow import Store
 
 # The unwrapped secret of each engine opened here, for the sub-keys derived from it later
 # (the purge ledger's); it lives as long as the engine does.
-_opened: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
+_opened: weakref.WeakKeyDictionary[Pool, bytes] = weakref.WeakKeyDictionary()
 
 
 def shared_engine(options: StoreOptions) -> tuple[Engine, URL]:
@@ -65,7 +66,7 @@ def shared_instance_secret(engine: Engine, key: bytes) -> bytes:
 
 def opened_instance_secret(engine: Engine) -> bytes:
     """The instance secret of a shared store this process opened (``instance_secret``)."""
-    secret = _opened.get(engine)
+    secret = _opened.get(engine.pool)  # shared by the engine's option copies
     if secret is None:
         raise StoreError("this shared store was not opened with its key file")
     return secret
@@ -75,7 +76,7 @@ def _store(
     engine: Engine, secret: bytes, rules: CirculationRules, argon2: Argon2Params, institution: str
 ) -> Store:
     attach_cipher(engine, ColumnCipher(secret))
-    _opened[engine] = secret
+    _opened[engine.pool] = secret
     return Store(engine, store_environment(secret, rules, argon2, institution))
 
 

@@ -17,6 +17,19 @@ from core.security.keys import derive_subkey
 _SUBKEYS: WeakKeyDictionary[Pool, dict[bytes, bytes]] = WeakKeyDictionary()
 
 
+def _secret(session: Session) -> bytes:
+    engine = session.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        # A shared store keeps it wrapped by the key file (core/store/shared.py).
+        from core.store.shared import opened_instance_secret
+
+        return opened_instance_secret(engine)
+    secret = session.scalar(select(Instance.secret).where(Instance.id == 1))
+    if secret is None:
+        raise WrongKeyError("the store has no instance row; it was not made by `reticent init`")
+    return bytes.fromhex(secret)
+
+
 def store_subkey(session: Session, label: bytes) -> bytes:
     """The sub-key for `label` of the store `session` is bound to (HKDF of the instance secret)."""
     pool = session.get_bind().engine.pool
@@ -25,8 +38,5 @@ def store_subkey(session: Session, label: bytes) -> bytes:
         keys = _SUBKEYS[pool] = {}
     key = keys.get(label)
     if key is None:
-        secret = session.scalar(select(Instance.secret).where(Instance.id == 1))
-        if secret is None:
-            raise WrongKeyError("the store has no instance row; it was not made by `reticent init`")
-        key = keys[label] = derive_subkey(bytes.fromhex(secret), label)
+        key = keys[label] = derive_subkey(_secret(session), label)
     return key
