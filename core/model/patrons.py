@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped
 
 from core.model.base import Base, PiiClass, UTCDateTime, annotated, never_reused_ids
-from core.model.sealed import SealedLookup, SealedText
+from core.model.sealed import SealedLookup, SealedName, SealedText
 
 PATRON = "removed with the patron record (expired or inactive patron rule)"
 D, I = PiiClass.DIRECT, PiiClass.INDIRECT  # noqa: E741
@@ -24,8 +24,8 @@ class Patron(Base):
 
     id: Mapped[int] = annotated(primary_key=True, pii=I, purpose="identity", retention=PATRON)
     barcode: Mapped[str] = annotated(SealedLookup(64, "patron.barcode"), unique=True, pii=D, purpose="identify the patron at desk and kiosk", retention=PATRON)
-    given_name: Mapped[str] = annotated(SealedText(100, "patron.given_name"), pii=D, purpose="address the patron", retention=PATRON)
-    family_name: Mapped[str] = annotated(SealedText(100, "patron.family_name"), pii=D, purpose="tell patrons apart at the desk", retention=PATRON)
+    given_name: Mapped[str] = annotated(SealedName(100, "patron.given_name"), pii=D, purpose="address the patron", retention=PATRON)
+    family_name: Mapped[str] = annotated(SealedName(100, "patron.family_name"), pii=D, purpose="tell patrons apart at the desk", retention=PATRON)
     category: Mapped[str] = annotated(String(32), pii=I, purpose="loan rules", retention=PATRON)
     home_branch: Mapped[str] = annotated(String(32), default="main", pii=I, purpose="default pickup branch", retention=PATRON)
     expires_on: Mapped[dt.date] = annotated(Date, pii=I, purpose="card validity", retention=PATRON)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 
-from sqlalchemy import Engine, String, Text
+from sqlalchemy import ColumnElement, Engine, String, Text, bindparam, func
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from core.errors import StoreError
-from core.security.columns import ColumnCipher
+from core.security.columns import ColumnCipher, name_words
 
 EMBEDDED_DIALECT = "sqlite"
 
@@ -109,3 +110,57 @@ class WrappedSecret(TypeDecorator[str]):
         if dialect.name == EMBEDDED_DIALECT:
             return dialect.type_descriptor(String(self.length))
         return dialect.type_descriptor(Text())
+
+
+WORD_SEPARATOR = ";"  # never in base64url, so it only ever starts a word hash
+
+
+class SealedName(SealedText):
+    """A sealed name followed by the keyed hashes of its words, so the desk can find a patron by
+    an exact name word without the server learning the name (PRIV-08): ``<sealed>;<h1>;<h2>``."""
+
+    cache_ok = True
+
+    def _seal(self, cipher: ColumnCipher, value: str) -> str:
+        tokens = "".join(WORD_SEPARATOR + cipher.name_token(w) for w in name_words(value))
+        return cipher.seal(value, self._aad) + tokens
+
+    def _open(self, cipher: ColumnCipher, value: str) -> str:
+        return cipher.open(value.split(WORD_SEPARATOR, 1)[0], self._aad)
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class NameWordPattern(TypeDecorator[str]):
+    """The LIKE pattern for one word a desk typed, matched against ``lower(name)``.
+
+    SQLite holds names in clear: the word starts a name (a prefix). A shared database holds
+    sealed names: the word must equal a whole name word, found by its keyed hash.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[str | None], str | None] | None:
+        if dialect.name == EMBEDDED_DIALECT:
+
+            def prefix(value: str | None) -> str | None:
+                return None if value is None else escape_like(value.lower()) + "%"
+
+            return prefix
+
+        def token(value: str | None) -> str | None:
+            if value is None:
+                return None
+            return f"%{WORD_SEPARATOR}{_cipher(dialect).name_token(value)}%"
+
+        return token
+
+
+def name_word_matches(
+    column: ColumnElement[str] | InstrumentedAttribute[str], word: str
+) -> ColumnElement[bool]:
+    """Whether the name in `column` matches one typed word (see ``NameWordPattern``)."""
+    return func.lower(column).like(bindparam(None, word, type_=NameWordPattern()), escape="\\")

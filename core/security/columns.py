@@ -58,9 +58,23 @@ def _derive(secret: bytes, label: str, length: int) -> bytes:
     )
 
 
+NAME_TOKEN_HEX = 16  # 64 bits: enough to find a name word, too short to be worth a dictionary
+
+
 def normalise_name_token(token: str) -> str:
     """A name token as the desk types it: case-folded, surrounding punctuation dropped."""
     return token.casefold().strip(" .,;:'\"()-")
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a name a desk search matches: each word, and each part of a hyphenated one."""
+    words: list[str] = []
+    for word in name.split():
+        for token in (word, *word.split("-")):
+            normal = normalise_name_token(token)
+            if normal and normal not in words:
+                words.append(normal)
+    return words
 
 
 class ColumnCipher:
@@ -125,8 +139,8 @@ class ColumnCipher:
 
     def name_token(self, token: str) -> str:
         """The keyed hash of one normalised name token (exact-token search without the name)."""
-        normal = normalise_name_token(token)
-        return hmac.new(self._token_key, normal.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        normal = normalise_name_token(token).encode("utf-8")
+        return hmac.new(self._token_key, normal, hashlib.sha256).hexdigest()[:NAME_TOKEN_HEX]
 
 
 def wrap_instance_secret(wrapping_key: bytes, secret: bytes) -> str:

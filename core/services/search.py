@@ -6,11 +6,12 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from core.audit import append_event
 from core.errors import DomainError
 from core.model import Item, Patron
+from core.model.sealed import name_word_matches
 from core.policy.reasons import Reason
 from core.privacy.training import require_training
 from core.services.actors import Actor, Permission
@@ -42,10 +43,6 @@ class SearchResult:
     more: bool
 
 
-def _escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_patrons(
     uow: UnitOfWork,
     actor: Actor,
@@ -70,11 +67,12 @@ def search_patrons(
         Patron.barcode, Patron.given_name, Patron.family_name, Patron.category, Patron.expires_on
     )
     for word in words:
-        pattern = _escape(word.lower()) + "%"
+        # A prefix of a name on SQLite; a whole name word on a shared store, where names are
+        # sealed and only their words' keyed hashes can be matched (core/model/sealed.py).
         statement = statement.where(
             or_(
-                func.lower(Patron.family_name).like(pattern, escape="\\"),
-                func.lower(Patron.given_name).like(pattern, escape="\\"),
+                name_word_matches(Patron.family_name, word),
+                name_word_matches(Patron.given_name, word),
             )
         )
     rows = uow.session.execute(
