@@ -259,17 +259,17 @@ def measure_grouped(
     done = refused = 0
     start, cpu = time.perf_counter(), time.process_time()
     while done + refused < pairs:
-        with store.batch():
+        with store.batch() as batch:
             for _ in range(min(group, pairs - done - refused)):
                 patron = rng.choice(population.patrons)
                 item = rng.choice(population.available_items)
                 try:
-                    with store.write() as uow:
+                    with batch.write() as uow:
                         checkout(uow, actor, NOW, patron, item)
                 except DomainError:
                     refused += 1
                     continue
-                with store.write() as uow:
+                with batch.write() as uow:
                     checkin(uow, actor, NOW, item)
                 done += 1
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu

@@ -143,20 +143,35 @@ def _no_profiles() -> Mapping[str, FieldProfileSettings]:
     return MappingProxyType({})
 
 
+# What a terminal must show before acting for a patron (sip2.handlers.session.PatronPin).
+PatronPinSetting = Literal["required", "session", "not_required"]
+
+
+def _no_pin_overrides() -> Mapping[str, PatronPinSetting]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class Sip2Settings:
     """SIP2 listeners, limits, and per-terminal overrides."""
 
     listeners: tuple[ListenerSettings, ...] = (ListenerSettings(host="127.0.0.1", port=6001),)
     idle_timeout_s: float = 600.0
+    login_timeout_s: float = 30.0
+    message_timeout_s: float = 10.0
     max_sessions: int = 2500
+    max_prelogin: int = 64
+    max_prelogin_per_address: int = 16
     status_before_login: bool = True
     max_failed_logins: int = 3
+    patron_idle_s: float = 180.0
     shutdown_grace_s: float = 5.0
     # Processes serving SIP2 on the same ports (SO_REUSEPORT); 1 is one process, as always.
     workers: int = 1
     terminals: Mapping[str, TerminalCodecSettings] = field(default_factory=_no_terminals)
     profiles: Mapping[str, FieldProfileSettings] = field(default_factory=_no_profiles)
+    # By terminal login; every login not listed is "required" (PRIV-16).
+    patron_pin: Mapping[str, PatronPinSetting] = field(default_factory=_no_pin_overrides)
 
 
 @dataclass(frozen=True)
@@ -477,7 +492,12 @@ def _validate_sip2(check: _Checker, sip2: Sip2Settings) -> None:
         if listener.codec.offline:
             raise check.error(f"{key}.codec.offline", "is set per login, in [sip2.terminals.LOGIN]")
     check.at_least("sip2.idle_timeout_s", sip2.idle_timeout_s, 1)
+    check.at_least("sip2.login_timeout_s", sip2.login_timeout_s, 1)
+    check.at_least("sip2.message_timeout_s", sip2.message_timeout_s, 1)
+    check.at_least("sip2.patron_idle_s", sip2.patron_idle_s, 1)
     check.at_least("sip2.max_sessions", sip2.max_sessions, 1)
+    check.at_least("sip2.max_prelogin", sip2.max_prelogin, 1)
+    check.at_least("sip2.max_prelogin_per_address", sip2.max_prelogin_per_address, 1)
     check.at_least("sip2.max_failed_logins", sip2.max_failed_logins, 1)
     check.at_least("sip2.shutdown_grace_s", sip2.shutdown_grace_s, 0)
     check.at_least("sip2.workers", sip2.workers, 1)

@@ -45,6 +45,7 @@ def build_handlers(settings: Settings, store: Store) -> Sip2Handlers:
         timeout_period=min(999, int(sip2.idle_timeout_s * 10)),
         profiles=field_profiles(settings),
         offline_terminals=frozenset(login for login, t in sip2.terminals.items() if t.offline),
+        patron_pin=dict(sip2.patron_pin),
     )
     return Sip2Handlers(HandlerContext(store, options))
 
@@ -90,8 +91,13 @@ def build_limits(settings: Settings) -> ServerLimits:
     sip2 = settings.sip2
     return ServerLimits(
         idle_timeout_s=sip2.idle_timeout_s,
+        login_timeout_s=sip2.login_timeout_s,
+        message_timeout_s=sip2.message_timeout_s,
         max_sessions=sip2.max_sessions,
+        max_prelogin=sip2.max_prelogin,
+        max_prelogin_per_address=sip2.max_prelogin_per_address,
         max_failed_logins=sip2.max_failed_logins,
+        patron_idle_s=sip2.patron_idle_s,
         shutdown_grace_s=sip2.shutdown_grace_s,
         terminal_codecs={login: codec_settings(c) for login, c in sip2.terminals.items()},
     )

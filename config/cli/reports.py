@@ -114,6 +114,7 @@ def audit_facts(settings: Settings) -> AuditFacts:
         terminal_password_rule=settings.security.terminal_password_rule,
         pin_rule=settings.security.pin,
         store_url=settings.store.url,
+        patron_pin=dict(settings.sip2.patron_pin),
     )
 
 

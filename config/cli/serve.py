@@ -1,7 +1,7 @@
 """`reticent serve`: the appliance process (SIP2 listeners), until Ctrl-C or SIGTERM.
 
 With `[sip2] workers = N` (or `--sip2-workers N`) above 1, `serve` is a parent that forks N
-worker processes (`sip2._server_processes`); each runs everything below on the same ports
+worker processes (`sip2.server._processes`); each runs everything below on the same ports
 (SO_REUSEPORT) with its own store connections and database executor. The daily jobs run in
 worker 0 only: one process purges and sends notices, as with a single process, and a worker 0
 that is restarted checks on start whether a run is due, as a restarted appliance does. The
@@ -171,8 +171,11 @@ async def run_appliance(
         signums = (signal.SIGINT, signal.SIGTERM)
     else:
         listeners = list(role.listeners)
-        share = math.ceil(limits.max_sessions / role.workers)
-        limits = dataclasses.replace(limits, max_sessions=share)
+        limits = dataclasses.replace(
+            limits,
+            max_sessions=math.ceil(limits.max_sessions / role.workers),
+            max_prelogin=math.ceil(limits.max_prelogin / role.workers),
+        )
         signums = (signal.SIGTERM,)  # the parent turns Ctrl-C into SIGTERM
     # The one lane for database work in this process; several workers take turns to write.
     database = DatabaseExecutor(store, writer_turn=None if role is None else role.writer_turn)

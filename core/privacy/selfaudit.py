@@ -86,6 +86,8 @@ class AuditFacts:
     terminal_password_rule: PasswordRule = DEFAULT_TERMINAL_RULE
     pin_rule: PinRule = field(default_factory=PinRule)
     store_url: str | None = None  # None: the embedded SQLCipher file
+    # SIP2 terminal logins whose patron_pin is not "required" (login -> setting).
+    patron_pin: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _item(req: str, title: str, status: AuditStatus, detail: str, next_step: str = "") -> AuditItem:
@@ -244,6 +246,22 @@ def check_terminal_profiles(session: Session, facts: AuditFacts) -> AuditItem:
     return _item("PRIV-16", title, P, f"{len(accounts)} terminal(s) on minimal profiles")
 
 
+def check_terminal_pins(session: Session, facts: AuditFacts) -> AuditItem:
+    """PRIV-16: terminals that act for patrons without the patron's PIN in the request."""
+    title = "patron PIN asked before a SIP2 terminal acts for a patron"
+    accounts = session.scalars(
+        select(SipAccount.login).where(SipAccount.enabled.is_(True)).order_by(SipAccount.login)
+    ).all()
+    findings = [
+        f"{login}: patron_pin = {facts.patron_pin[login]}"
+        for login in accounts
+        if facts.patron_pin.get(login, "required") != "required"
+    ]
+    if findings:
+        return _item("PRIV-16", title, W, "; ".join(findings))
+    return _item("PRIV-16", title, P, f"{len(accounts)} terminal(s) require a PIN")
+
+
 def check_training(session: Session, now: dt.datetime) -> AuditItem:
     title = "staff acknowledged the current privacy training"
     try:
@@ -358,6 +376,7 @@ def run_self_audit(
                     check_retention(session, now, facts),
                     check_audit_chain(session),
                     check_terminal_profiles(session, facts),
+                    check_terminal_pins(session, facts),
                     check_training(session, now),
                     check_policy(session, now),
                     check_secret_rules(session, facts),

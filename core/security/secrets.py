@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import threading
 from dataclasses import dataclass
 
 import argon2
@@ -28,10 +31,20 @@ class Verification:
 
 
 class SecretHasher:
-    """Hashes and verifies PINs and passwords; never logs or returns the secret itself."""
+    """Hashes and verifies PINs and passwords; never logs or returns the secret itself.
+
+    ``verify(None, ...)`` (an unknown account or card, or one that is locked) checks the secret
+    against a dummy hash made with the current parameters, so it costs what a real check costs
+    and the time taken does not tell whether the account exists (PRIV-09). ``verified`` counts
+    the checks against real hashes, ``dummies`` those against the dummy.
+    """
 
     def __init__(self, params: Argon2Params) -> None:
         self.params = params
+        self._dummy: str | None = None
+        self._count_lock = threading.Lock()
+        self.verified = 0
+        self.dummies = 0
         self._hasher = argon2.PasswordHasher(
             time_cost=params.time_cost,
             memory_cost=params.memory_cost_kib,
@@ -44,9 +57,22 @@ class SecretHasher:
     def hash(self, secret: str) -> str:
         return self._hasher.hash(secret)
 
+    def _dummy_hash(self) -> str:
+        if self._dummy is None:  # made once, at the first use: a random secret nobody knows
+            self._dummy = self._hasher.hash(secrets.token_urlsafe(24))
+        return self._dummy
+
     def verify(self, stored_hash: str | None, secret: str) -> Verification:
+        """Check ``secret``; against the dummy hash when ``stored_hash`` is None (class doc)."""
         if stored_hash is None:
+            dummy = self._dummy_hash()
+            with self._count_lock:
+                self.dummies += 1
+            with contextlib.suppress(VerifyMismatchError, VerificationError, InvalidHashError):
+                self._hasher.verify(dummy, secret)
             return Verification(ok=False)
+        with self._count_lock:
+            self.verified += 1
         try:
             self._hasher.verify(stored_hash, secret)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -375,3 +375,8 @@ def remove_terminal(uow: UnitOfWork, actor: Actor, now: dt.datetime, login: str)
     row.enabled = False
     row.removed_at = now
     _audit_account(uow, actor, now, "terminal.remove", {"login": login})
+def store_terminal_rehash(uow: UnitOfWork, login: str, new_hash: str) -> None:
+    """Replace a terminal's password hash after a login under new argon2 parameters (PRIV-09)."""
+    row = uow.session.scalars(select(SipAccount).where(SipAccount.login == login)).one_or_none()
+    if row is not None:
+        row.password_hash = new_hash

@@ -14,6 +14,7 @@ from core.model import AuditEvent, Patron
 from core.policy.pins import after_failed_pin, pin_locked
 from core.policy.reasons import Reason
 from core.privacy.training import require_training
+from core.security.secrets import Verification
 from core.services._queries import patron_by_barcode
 from core.services.actors import Actor, Permission
 from core.services.holds import hold_view
@@ -140,62 +141,75 @@ def patron_detail(
 
 
 @dataclass(frozen=True)
-class PinCandidate:
-    """What a PIN check needs from the store, read before the slow hash runs."""
+class PinAttempt:
+    """One PIN attempt, counted before its hash runs; ``pin_hash`` None: check the dummy hash.
 
-    patron_id: int
+    ``patron_id`` is None for an unknown card; ``pin_hash`` is None also for a locked card and
+    for a patron without a PIN, so all of them cost one argon2 check against the dummy hash
+    (``SecretHasher.verify``) and none of them can pass (PRIV-09).
+    """
+
+    patron_id: int | None
     pin_hash: str | None
-    locked: bool
+    locked: bool = False
 
 
-def load_pin_candidate(uow: UnitOfWork, now: dt.datetime, barcode: str) -> PinCandidate | None:
+def begin_pin_attempt(uow: UnitOfWork, now: dt.datetime, barcode: str) -> PinAttempt:
+    """Check the lock and count the attempt as failed, in one write, before any hash runs.
+
+    Attempts are serialised by the write transaction, so whatever the concurrency no more than
+    ``max_attempts`` attempts per lock period reach a real hash: the attempt that reaches the
+    limit sets the lock itself, and every later one finds the card locked, right PIN or not.
+    ``finish_pin_attempt`` clears the count when the PIN was right (PRIV-09).
+    """
     patron = uow.session.scalars(select(Patron).where(Patron.barcode == barcode)).one_or_none()
     if patron is None:
-        return None
-    return PinCandidate(patron.id, patron.pin_hash, pin_locked(patron.pin_locked_until, now))
-
-
-def record_pin_outcome(
-    uow: UnitOfWork, now: dt.datetime, patron_id: int, *, valid: bool, new_hash: str | None
-) -> None:
-    """Count a failure (locking after too many, PRIV-09) or clear the count; store a rehash."""
-    patron = uow.session.get(Patron, patron_id)
-    if patron is None:
-        return
-    if valid:
-        patron.pin_failed_attempts = 0
-        patron.pin_locked_until = None
-        if new_hash is not None:
-            patron.pin_hash = new_hash
-        return
+        return PinAttempt(None, None)
+    if pin_locked(patron.pin_locked_until, now):
+        return PinAttempt(patron.id, None, locked=True)
     count, locked_until = after_failed_pin(
         patron.pin_failed_attempts, uow.env.rules.pin_lockout, now
     )
     patron.pin_failed_attempts = count
     if locked_until is not None:
         patron.pin_locked_until = locked_until
+    return PinAttempt(patron.id, patron.pin_hash)
+
+
+def finish_pin_attempt(
+    uow: UnitOfWork, now: dt.datetime, attempt: PinAttempt, outcome: Verification
+) -> None:
+    """After the hash: a right PIN clears the count and the lock; store a rehash if one came.
+
+    A wrong PIN changes nothing here: ``begin_pin_attempt`` counted it already.
+    """
+    if not outcome.ok or attempt.patron_id is None:
+        return
+    patron = uow.session.get(Patron, attempt.patron_id)
+    if patron is None:
+        return
+    patron.pin_failed_attempts = 0
+    patron.pin_locked_until = None
+    if outcome.new_hash is not None:
+        patron.pin_hash = outcome.new_hash
 
 
 def check_pin(store: Store, actor: Actor, now: dt.datetime, barcode: str, pin: str) -> PinCheck:
-    """Verify a patron's PIN; the argon2 work happens outside any transaction so writers never wait.
+    """Verify a patron's PIN; the argon2 work runs between two short transactions.
 
-    Takes the store rather than a unit of work because it is two short transactions around the hash.
+    Takes the store rather than a unit of work because it is two transactions around the hash.
     """
     actor.require(Permission.CIRCULATE)
-    with store.read() as uow:
-        candidate = load_pin_candidate(uow, now, barcode)
-    if candidate is None:
-        store.env.hasher.verify(None, pin)  # same path either way
-        return PinCheck(patron=None, valid=False, locked=False)
-    if candidate.locked:
-        return PinCheck(patron=None, valid=False, locked=True)
-    outcome = store.env.hasher.verify(candidate.pin_hash, pin)
     with store.write() as uow:
-        patron = uow.session.get_one(Patron, candidate.patron_id)
-        if not outcome.ok or outcome.new_hash is not None or patron.pin_failed_attempts:
-            record_pin_outcome(
-                uow, now, candidate.patron_id, valid=outcome.ok, new_hash=outcome.new_hash
-            )
+        attempt = begin_pin_attempt(uow, now, barcode)
+    outcome = store.env.hasher.verify(attempt.pin_hash, pin)
+    if attempt.patron_id is None:
+        return PinCheck(patron=None, valid=False, locked=False)
+    if attempt.locked:
+        return PinCheck(patron=None, valid=False, locked=True)
+    with store.write() as uow:
+        finish_pin_attempt(uow, now, attempt, outcome)
+        patron = uow.session.get_one(Patron, attempt.patron_id)
         locked = pin_locked(patron.pin_locked_until, now)
         view = _view_by_id(uow, patron.id, now)
     return PinCheck(patron=view, valid=outcome.ok, locked=locked)

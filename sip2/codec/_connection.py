@@ -62,6 +62,11 @@ _RESEND_CODES: Final = frozenset({RequestACSResend.COMMAND, RequestSCResend.COMM
 _FRESH_EVERY_TIME: Final = frozenset({"99"})
 
 
+# Answers that end a patron session: not kept for replay, so the next patron at the kiosk
+# cannot have the previous one's last answer sent again with a 97 (PRIV-16).
+_SESSION_ENDS: Final = frozenset({"36"})
+
+
 @dataclass(frozen=True)
 class _Oversize:
     head: bytes  # the first bytes of the dropped line, enough to name its command
@@ -89,7 +94,9 @@ class Connection:
     ACS is returned as ``RequestSCResend()``, and ``last_sent`` holds the bytes to send again.
     96 and 97 carry AZ but no AY in both roles, as in the spec's vectors ("96AZFEF6").
 
-    ``settings`` may be replaced at any time, e.g. after login with the account's own.
+    ``settings`` may be replaced at any time, e.g. after login with the account's own. Login
+    state is not kept here: the server's session owns it. A 36 (end of a patron session) is
+    not kept for replay, and ``forget`` drops what is kept (after a patron idle timeout).
     """
 
     def __init__(self, role: Role, settings: TerminalSettings | None = None) -> None:
@@ -97,8 +104,6 @@ class Connection:
             raise LocalProtocolError(f"role must be 'acs' or 'sc', not {role!r}")
         self.role: Role = role
         self.settings = settings if settings is not None else TerminalSettings()
-        self.logged_in = False
-        self.failed_logins = 0
         self.last_sent: bytes | None = None
         self._incoming = _REQUEST_CODES if role == "acs" else _RESPONSE_CODES
         self._outgoing = _RESPONSE_CODES if role == "acs" else _REQUEST_CODES
@@ -115,17 +120,15 @@ class Connection:
         # sc: the next AY digit.
         self._next_sequence = 0
 
-    # Login bookkeeping; the server decides, the connection remembers.
-    def login_succeeded(self) -> None:
-        """Record a successful login on this connection."""
-        self.logged_in = True
-        self.failed_logins = 0
+    @property
+    def in_message(self) -> bool:
+        """Whether part of a message has arrived and the rest has not (for a read deadline)."""
+        return bool(self._partial) or self._discarding
 
-    def login_failed(self) -> int:
-        """Record a failed login; return how many have failed on this connection so far."""
-        self.logged_in = False
-        self.failed_logins += 1
-        return self.failed_logins
+    def forget(self) -> None:
+        """Keep nothing to replay: a 97 or a retry after this gets no earlier answer (PRIV-16)."""
+        self.last_sent = None
+        self._answered_key = None
 
     def receive_data(self, data: bytes) -> None:
         """Add bytes received from the peer; b"" means the peer ended the stream."""
@@ -237,6 +240,8 @@ class Connection:
         if self.role == "acs":
             self._answered_key = self._request_key
             self._request_key = None
+            if command in _SESSION_ENDS:
+                self.forget()
         return data
 
     def _with_trailer(self, body: bytes, command: str) -> bytes:

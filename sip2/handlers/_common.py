@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,8 @@ from core.policy.reasons import REASON_TEXT, Reason
 from core.store.uow import Store
 from sip2.codec import PatronStatus
 from sip2.handlers.profiles import FieldProfile
+from sip2.handlers.session import PatronPin
+from sip2.handlers.throttle import LoginLimits
 
 # docs/sip2.md, "Value sets": our media type names and the three-digit CK codes kiosks expect.
 MEDIA_CODES: Mapping[str, str] = {
@@ -67,6 +69,10 @@ class HandlerOptions:
     item_list_limit: int = 50  # item list entries sent when BP/BQ do not say
     profiles: Mapping[str, FieldProfile] | None = None
     offline_terminals: frozenset[str] = frozenset()  # logins whose "no block" is honoured
+    # What terminals must show before acting for a patron, by login (TerminalSession.PatronPin).
+    patron_pin: Mapping[str, PatronPin] = field(default_factory=dict)
+    default_patron_pin: PatronPin = "required"
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
 
 
 @dataclass(frozen=True)
@@ -123,3 +129,4 @@ def reason_text(reason: Reason) -> str:
 NOT_LOGGED_IN = "Terminal not logged in."
 MALFORMED = "Request not understood."
 PIN_INVALID = reason_text(Reason.PIN_INVALID)
+PIN_NEEDED = "Please enter your PIN."

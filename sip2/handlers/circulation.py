@@ -10,6 +10,7 @@ from core.errors import DomainError
 from core.policy.reasons import Reason
 from core.services import circulation, fees, holds
 from core.services.views import ItemView
+from core.store.uow import Transactions
 from sip2.codec import (
     Checkin,
     CheckinResponse,
@@ -104,13 +105,17 @@ def _offline_terminal(ctx: HandlerContext, session: TerminalSession) -> bool:
 
 
 def checkout(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: Checkout
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: Checkout,
 ) -> CheckoutResponse:
     assert session.actor is not None
     if pin_state(session, request.patron_id, request.patron_password) is False:
         return _circ_refusal(CheckoutResponse, ctx, now, request, PIN_INVALID)
     try:
-        with ctx.store.write() as uow:
+        with tx.write() as uow:
             if request.cancel:
                 # The kiosk could not unlock the item: undo the loan (SIP2 BI).
                 circulation.cancel_checkout(
@@ -144,7 +149,11 @@ def checkout(
 
 
 def checkin(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: Checkin
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: Checkin,
 ) -> CheckinResponse:
     """09: never names the borrower or the patron a hold is for (PRIV-16)."""
     assert session.actor is not None
@@ -169,7 +178,7 @@ def checkin(
     # A book drop may send the time the item was dropped; the service keeps it within the loan.
     returned_at = _aware(ctx, request.return_date)
     try:
-        with ctx.store.write() as uow:
+        with tx.write() as uow:
             result = circulation.checkin(
                 uow, session.actor, now, request.item_id, returned_at=returned_at
             )
@@ -208,7 +217,11 @@ def checkin(
 
 
 def renew(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: Renew
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: Renew,
 ) -> RenewResponse:
     assert session.actor is not None
     if pin_state(session, request.patron_id, request.patron_password) is False:
@@ -217,7 +230,7 @@ def renew(
         text = "Please scan the item to renew."
         return _circ_refusal(RenewResponse, ctx, now, request, text)
     try:
-        with ctx.store.write() as uow:
+        with tx.write() as uow:
             result = circulation.renew(uow, session.actor, now, request.item_id, request.patron_id)
     except DomainError as refusal:
         text = reason_text(refusal.reason)
@@ -226,7 +239,11 @@ def renew(
 
 
 def renew_all(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: RenewAll
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: RenewAll,
 ) -> RenewAllResponse:
     assert session.actor is not None
     institution = request.institution_id or ctx.options.institution_id
@@ -242,7 +259,7 @@ def renew_all(
     if pin_ok is False:
         return refused
     try:
-        with ctx.store.write() as uow:
+        with tx.write() as uow:
             result = circulation.renew_all(uow, session.actor, now, request.patron_id)
     except DomainError as refusal:
         return RenewAllResponse(
@@ -267,7 +284,11 @@ def renew_all(
 
 
 def hold(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: Hold
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: Hold,
 ) -> HoldResponse:
     assert session.actor is not None
     institution = request.institution_id or ctx.options.institution_id
@@ -289,7 +310,7 @@ def hold(
         return refuse("Please scan an item of the title to place a hold.")
     expires = _aware(ctx, request.expiration_date)
     try:
-        with ctx.store.write() as uow:
+        with tx.write() as uow:
             if request.hold_mode == "-":
                 holds.cancel_hold(
                     uow, session.actor, now, request.patron_id, item_barcode=request.item_id
@@ -344,7 +365,11 @@ def hold(
 
 
 def fee_paid(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: FeePaid
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: FeePaid,
 ) -> FeePaidResponse:
     assert session.actor is not None
     institution = request.institution_id or ctx.options.institution_id
@@ -373,7 +398,7 @@ def fee_paid(
             return answer(False, reason_text(Reason.FEE_NOT_FOUND))
         fee_id = int(request.fee_identifier)
     try:
-        with ctx.store.write() as uow:
+        with tx.write() as uow:
             result = fees.pay_fees(
                 uow,
                 session.actor,

@@ -1,24 +1,22 @@
-"""The dispatcher: routes each request to its handler, with login and PIN checks around it.
+"""The dispatcher: one step per request, login and PIN checks included (``Sip2Handlers.respond``).
 
-Threading contract with the server: `handle`, `load_login`, `load_pin` and `record_pin` touch
-the database and run on the one database executor; `verify_login` and `verify_pin` run argon2
-and go to a separate worker pool so they never hold up database work.
+The server hands each decoded request to ``respond`` with its two lanes: database work runs
+on the one database lane (``DatabaseLane.transact``, which hands the unit of work over as a
+parameter), argon2 on the hash lane, so a check never holds up database work.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import hmac
-import secrets
-import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, TypeVarTuple
 
 from core.security.secrets import Verification
-from core.services.accounts import TerminalCredentials, load_terminal
-from core.services.patrons import PinCandidate, load_pin_candidate, record_pin_outcome
+from core.services.accounts import TerminalCredentials, load_terminal, store_terminal_rehash
+from core.services.patrons import PinAttempt, begin_pin_attempt, finish_pin_attempt
+from core.store.uow import Transactions
 from sip2.codec import (
     SUPPORTED_MESSAGES_ORDER,
     ACSStatus,
@@ -42,10 +40,21 @@ from sip2.codec import (
     SCStatus,
 )
 from sip2.handlers import circulation, items, patron
-from sip2.handlers._common import MALFORMED, NOT_LOGGED_IN, HandlerContext, HandlerOptions
+from sip2.handlers._common import (
+    MALFORMED,
+    NOT_LOGGED_IN,
+    PIN_INVALID,
+    PIN_NEEDED,
+    HandlerContext,
+    HandlerOptions,
+)
 from sip2.handlers.profiles import BUILT_IN, FieldProfile
 from sip2.handlers.refusals import negative_answer
 from sip2.handlers.session import TerminalSession
+from sip2.handlers.throttle import LoginThrottle
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 _UNSAFE = str.maketrans({"|": "/", "\r": " ", "\n": " "})
 
@@ -96,9 +105,35 @@ def wire_safe(message: Message) -> Message:
     return dataclasses.replace(message, **changes) if changes else message
 
 
-Handler = Callable[[HandlerContext, TerminalSession, dt.datetime, Message], Message]
+class DatabaseLane(Protocol):
+    """The server's database lane (``sip2.server.DatabaseExecutor``)."""
 
-_ROUTES: Mapping[type[Message], Callable[..., Message]] = {
+    async def transact(
+        self,
+        fn: Callable[[Transactions, *Ts], T],
+        *args: *Ts,
+        reads_only: bool = False,
+        before_commit: bool = False,
+    ) -> T: ...
+
+
+class HashLane(Protocol):
+    """The server's argon2 pool (``sip2.server.HashWorkers``)."""
+
+    async def run(self, fn: Callable[[*Ts], T], *args: *Ts) -> T: ...
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """Where ``respond`` runs its blocking steps."""
+
+    database: DatabaseLane
+    hashing: HashLane
+
+
+Route = Callable[..., Message]
+
+_ROUTES: Mapping[type[Message], Route] = {
     PatronStatusRequest: patron.patron_status_request,
     PatronInformation: patron.patron_information,
     EndPatronSession: patron.end_patron_session,
@@ -113,65 +148,112 @@ _ROUTES: Mapping[type[Message], Callable[..., Message]] = {
     ItemInformation: items.item_information,
     ItemStatusUpdate: items.item_status_update,
 }
-# Requests whose handlers only read (store.read()): with several worker processes they run
-# outside the turn the workers' write batches take (DatabaseExecutor.run_read).
+# Requests whose handlers only read: with several worker processes they run outside the turn
+# the workers' write batches take (DatabaseExecutor.transact ``reads_only``).
 _READS_ONLY: frozenset[type[Message]] = frozenset(
-    {SCStatus, PatronStatusRequest, PatronInformation, ItemInformation}
+    {PatronStatusRequest, PatronInformation, ItemInformation}
 )
+# Requests that act for a patron or tell about one beyond the status flags: they need the
+# patron's PIN as the terminal's ``patron_pin`` says (PRIV-16, TerminalSession.pin_proven).
+PIN_GATED: frozenset[type[Message]] = frozenset({Checkout, Renew, RenewAll, Hold, FeePaid})
 # BX must be truthful: every message of SIP2 2.00 is handled (97 by the codec, 93/99 here).
 SUPPORTED = frozenset(SUPPORTED_MESSAGES_ORDER)
 
 
+@dataclass(frozen=True)
+class PinCheck:
+    barcode: str
+    pin: str
+    attempt: PinAttempt
+    outcome: Verification
+
+
 class Sip2Handlers:
-    """Everything the server asks of the application, one method per step."""
+    """Everything the server asks of the application: ``respond`` to one request."""
 
     def __init__(self, ctx: HandlerContext) -> None:
         self.ctx = ctx
         self.profiles: Mapping[str, FieldProfile] = {**BUILT_IN, **(ctx.options.profiles or {})}
-        # Logins verified with argon2 are remembered as a keyed hash bound to the stored hash, so
-        # a password change or a different password always goes back to argon2.
-        self._login_key = secrets.token_bytes(32)
-        self._verified_logins: dict[str, bytes] = {}
-        self._lock = threading.Lock()
+        self.throttle = LoginThrottle(ctx.options.login_limits)
 
     @property
     def options(self) -> HandlerOptions:
         return self.ctx.options
 
+    async def respond(
+        self, request: Message, session: TerminalSession, now: dt.datetime, lanes: Lanes
+    ) -> Message:
+        """The answer to one request, every step of it: login, PIN check, the request itself."""
+        if isinstance(request, Login):
+            return await self._login(request, session, now, lanes)
+        if isinstance(request, SCStatus):
+            if session.logged_in or self.options.status_before_login:
+                return self.status(session, now)
+            return negative_answer("99", None, self.options.institution_id, NOT_LOGGED_IN)
+        kind = type(request)
+        if not session.logged_in or kind not in _ROUTES:
+            text = NOT_LOGGED_IN if not session.logged_in else MALFORMED
+            return negative_answer(
+                request.COMMAND, self.ctx.local(now), self.options.institution_id, text
+            )
+        check: PinCheck | None = None
+        wanted = self.pin_to_check(request, session)
+        if wanted is not None:
+            barcode, pin = wanted
+            # Counted (and the lock checked) before the hash runs (PRIV-09); the count goes to
+            # the hash lane only, the answer comes from the next step, after its commit.
+            attempt = await lanes.database.transact(
+                self._begin_pin, barcode, now, before_commit=True
+            )
+            outcome = await lanes.hashing.run(
+                self.ctx.store.env.hasher.verify, attempt.pin_hash, pin
+            )
+            check = PinCheck(barcode, pin, attempt, outcome)
+        reads_only = kind in _READS_ONLY and (check is None or not check.outcome.ok)
+        return await lanes.database.transact(
+            self.handle, request, session, now, check, reads_only=reads_only
+        )
+
     # -- login (93) ---------------------------------------------------------------------------
-    def load_login(self, login: str) -> TerminalCredentials | None:
-        with self.ctx.store.read() as uow:
+    async def _login(
+        self, request: Login, session: TerminalSession, now: dt.datetime, lanes: Lanes
+    ) -> Message:
+        # Whatever came before, a login starts afresh (TerminalSession.log_out).
+        session.log_out()
+        login = request.login_user_id
+        creds = await lanes.database.transact(self._load_login, login, reads_only=True)
+        allowed = self.throttle.allows(login if creds else None, session.peer, now)
+        stored = creds.password_hash if creds is not None and allowed else None
+        # Unknown, refused or not: one argon2 check either way (SecretHasher.verify).
+        outcome = await lanes.hashing.run(
+            self.ctx.store.env.hasher.verify, stored, request.login_password
+        )
+        if not outcome.ok or creds is None:
+            session.failed_logins += 1
+            self.throttle.failed(login if creds else None, session.peer, now)
+            return LoginResponse(ok=False)
+        if outcome.new_hash is not None:  # the argon2 parameters changed: rehash (PRIV-09)
+            await lanes.database.transact(self._rehash_login, login, outcome.new_hash)
+        self.throttle.succeeded(login, session.peer)
+        account = creds.account
+        profile = self.profiles.get(account.profile, BUILT_IN["minimal"])
+        mode = self.options.patron_pin.get(account.login, self.options.default_patron_pin)
+        session.log_in(account, profile, self.options.default_branch, mode)
+        return LoginResponse(ok=True)
+
+    @staticmethod
+    def _load_login(tx: Transactions, login: str) -> TerminalCredentials | None:
+        with tx.read() as uow:
             return load_terminal(uow, login)
 
-    def _login_tag(self, creds: TerminalCredentials, password: str) -> bytes:
-        material = f"{creds.account.login}\x00{creds.password_hash}\x00{password}".encode()
-        return hmac.new(self._login_key, material, hashlib.sha256).digest()
-
-    def login_cached(self, creds: TerminalCredentials | None, password: str) -> bool:
-        if creds is None:
-            return False
-        with self._lock:
-            known = self._verified_logins.get(creds.account.login)
-        return known is not None and hmac.compare_digest(known, self._login_tag(creds, password))
-
-    def verify_login(self, creds: TerminalCredentials | None, password: str) -> bool:
-        """argon2: run off the event loop and off the database executor."""
-        ok = self.ctx.store.env.hasher.verify(creds.password_hash if creds else None, password).ok
-        if ok and creds is not None:
-            with self._lock:
-                self._verified_logins[creds.account.login] = self._login_tag(creds, password)
-        return ok
-
-    def complete_login(self, session: TerminalSession, creds: TerminalCredentials) -> LoginResponse:
-        profile = self.profiles.get(creds.account.profile, BUILT_IN["minimal"])
-        session.log_in(creds.account, profile, self.options.default_branch)
-        return LoginResponse(ok=True)
+    @staticmethod
+    def _rehash_login(tx: Transactions, login: str, new_hash: str) -> None:
+        with tx.write() as uow:
+            store_terminal_rehash(uow, login, new_hash)
 
     # -- PIN checks ---------------------------------------------------------------------------
     def pin_to_check(self, request: Message, session: TerminalSession) -> tuple[str, str] | None:
         """(barcode, PIN) when the request carries a PIN this session has not yet seen pass."""
-        if not session.logged_in:
-            return None
         pin = getattr(request, "patron_password", None)
         barcode = getattr(request, "patron_id", None)
         if not isinstance(pin, str) or not pin or not isinstance(barcode, str):
@@ -180,36 +262,12 @@ class Sip2Handlers:
             return None
         return barcode, pin
 
-    def load_pin(self, barcode: str, now: dt.datetime) -> PinCandidate | None:
-        with self.ctx.store.read() as uow:
-            return load_pin_candidate(uow, now, barcode)
+    @staticmethod
+    def _begin_pin(tx: Transactions, barcode: str, now: dt.datetime) -> PinAttempt:
+        with tx.write() as uow:
+            return begin_pin_attempt(uow, now, barcode)
 
-    def verify_pin(self, candidate: PinCandidate | None, pin: str) -> Verification:
-        """argon2 (always run, so an unknown card costs the same time as a known one)."""
-        if candidate is None or candidate.locked:
-            self.ctx.store.env.hasher.verify(None, pin)
-            return Verification(ok=False)
-        return self.ctx.store.env.hasher.verify(candidate.pin_hash, pin)
-
-    def record_pin(
-        self,
-        session: TerminalSession,
-        barcode: str,
-        pin: str,
-        candidate: PinCandidate | None,
-        outcome: Verification,
-        now: dt.datetime,
-    ) -> None:
-        if candidate is None or candidate.locked:
-            return
-        if outcome.ok:
-            session.remember_pin(barcode, pin)
-        with self.ctx.store.write() as uow:
-            record_pin_outcome(
-                uow, now, candidate.patron_id, valid=outcome.ok, new_hash=outcome.new_hash
-            )
-
-    # -- everything else ----------------------------------------------------------------------
+    # -- the request itself -------------------------------------------------------------------
     def status(self, session: TerminalSession, now: dt.datetime) -> ACSStatus:
         opts = self.options
         return ACSStatus(
@@ -229,25 +287,34 @@ class Sip2Handlers:
             terminal_location=session.account.location if session.account else None,
         )
 
-    def reads_only(self, request: Message) -> bool:
-        """Whether ``handle(request, ...)`` only reads the store (see ``_READS_ONLY``)."""
-        return type(request) in _READS_ONLY
-
-    def handle(self, request: Message, session: TerminalSession, now: dt.datetime) -> Message:
-        """The answer to one request (not 93, which needs the steps above)."""
-        if isinstance(request, SCStatus):
-            if session.logged_in or self.options.status_before_login:
-                return self.status(session, now)
-            return negative_answer("99", None, self.options.institution_id, NOT_LOGGED_IN)
-        if isinstance(request, Login):
-            return LoginResponse(ok=False)  # the server runs logins itself
-        route = _ROUTES.get(type(request))
-        if not session.logged_in or route is None:
-            text = NOT_LOGGED_IN if not session.logged_in else MALFORMED
-            return negative_answer(
-                request.COMMAND, self.ctx.local(now), self.options.institution_id, text
+    def handle(
+        self,
+        tx: Transactions,
+        request: Message,
+        session: TerminalSession,
+        now: dt.datetime,
+        check: PinCheck | None,
+    ) -> Message:
+        """On the database lane: record the PIN check, then answer the request in one step."""
+        if check is not None and check.outcome.ok:
+            with tx.write() as uow:
+                finish_pin_attempt(uow, now, check.attempt, check.outcome)
+            session.remember_pin(check.barcode, check.pin)
+        if type(request) in PIN_GATED and session.patron_pin != "not_required":
+            proven = session.pin_proven(
+                getattr(request, "patron_id", ""), getattr(request, "patron_password", None)
             )
-        return wire_safe(route(self.ctx, session, now, request))
+            if proven is not True:
+                return self.pin_refusal(request, now, proven)
+        route = _ROUTES[type(request)]
+        return wire_safe(route(self.ctx, tx, session, now, request))
+
+    def pin_refusal(self, request: Message, now: dt.datetime, proven: bool | None) -> Message:
+        """The same refusal for every card, known or not, and every item (PRIV-16)."""
+        text = PIN_NEEDED if proven is None else PIN_INVALID
+        return negative_answer(
+            request.COMMAND, self.ctx.local(now), self.options.institution_id, text
+        )
 
     def answer_error(self, error: RemoteProtocolError, now: dt.datetime) -> Message:
         """A garbled request: 96 for damage in transit, else the matching refusal."""

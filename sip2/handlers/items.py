@@ -6,6 +6,7 @@ import datetime as dt
 
 from core.errors import DomainError
 from core.services import items
+from core.store.uow import Transactions
 from sip2.codec import (
     ItemInformation,
     ItemInformationResponse,
@@ -17,11 +18,15 @@ from sip2.handlers.session import TerminalSession
 
 
 def item_information(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: ItemInformation
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: ItemInformation,
 ) -> ItemInformationResponse:
     assert session.actor is not None
     try:
-        with ctx.store.read() as uow:
+        with tx.read() as uow:
             item = items.find_item(uow, session.actor, now, request.item_id)
     except DomainError as refusal:
         return ItemInformationResponse(
@@ -52,11 +57,15 @@ def item_information(
 
 
 def item_status_update(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: ItemStatusUpdate
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: ItemStatusUpdate,
 ) -> ItemStatusUpdateResponse:
     assert session.actor is not None
     try:
-        with ctx.store.write() as uow:
+        with tx.write() as uow:
             item = items.set_item_properties(
                 uow, session.actor, now, request.item_id, request.item_properties
             )

@@ -12,6 +12,7 @@ from core.policy.reasons import Reason
 from core.privacy.policy import patron_needs_acknowledgement
 from core.services import patrons
 from core.services.views import PatronDetail, PatronView
+from core.store.uow import Transactions
 from sip2.codec import (
     BlockPatron,
     EndPatronSession,
@@ -63,14 +64,13 @@ def _common(ctx: HandlerContext, now: dt.datetime, institution_id: str, patron_i
 
 
 def pin_state(session: TerminalSession, barcode: str, pin: str | None) -> bool | None:
-    """None when no PIN was given, else whether it passed (checked before the handler ran)."""
-    if not pin:
-        return None
-    return session.pin_known_good(barcode, pin)
+    """None: no PIN that counts; else whether it passed (``TerminalSession.pin_proven``)."""
+    return session.pin_proven(barcode, pin)
 
 
 def _lookup(
     ctx: HandlerContext,
+    tx: Transactions,
     session: TerminalSession,
     now: dt.datetime,
     barcode: str,
@@ -80,7 +80,7 @@ def _lookup(
     """The patron, and whether a patron who proved a PIN must acknowledge a newer policy."""
     assert session.actor is not None
     try:
-        with ctx.store.read() as uow:
+        with tx.read() as uow:
             view = patrons.find_patron(uow, session.actor, now, barcode)
             return view, authenticated and patron_needs_acknowledgement(
                 uow.session, now, view.patron_id
@@ -97,7 +97,7 @@ def _messages(
     texts: list[str] = []
     for block in sorted(view.blocks):
         texts.append(reason_text(_BLOCK_REASONS[block]))
-    if view.holds_available:
+    if view.holds_available and pin_ok:  # PRIV-16: only the patron learns of their holds
         texts.append("Items are waiting for you on the hold shelf.")
     if policy_changed:  # PRIV-01, only after a valid PIN
         texts.append(POLICY_CHANGED)
@@ -105,12 +105,16 @@ def _messages(
 
 
 def patron_status_request(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: PatronStatusRequest
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: PatronStatusRequest,
 ) -> PatronStatusResponse:
     opts = ctx.options
     pin_ok = pin_state(session, request.patron_id, request.patron_password)
     view, policy_changed = _lookup(
-        ctx, session, now, request.patron_id, authenticated=pin_ok is True
+        ctx, tx, session, now, request.patron_id, authenticated=pin_ok is True
     )
     common = _common(ctx, now, request.institution_id, request.patron_id)
     if view is None:
@@ -183,14 +187,18 @@ def _item_lists(
 
 
 def patron_information(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: PatronInformation
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: PatronInformation,
 ) -> PatronInformationResponse:
     opts = ctx.options
     pin_ok = pin_state(session, request.patron_id, request.patron_password)
     common = _common(ctx, now, request.institution_id, request.patron_id)
     assert session.actor is not None
     try:
-        with ctx.store.read() as uow:
+        with tx.read() as uow:
             detail = patrons.patron_detail(uow, session.actor, now, request.patron_id)
             policy_changed = pin_ok is True and patron_needs_acknowledgement(
                 uow.session, now, detail.patron.patron_id
@@ -240,7 +248,11 @@ def patron_information(
 
 
 def end_patron_session(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: EndPatronSession
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: EndPatronSession,
 ) -> EndSessionResponse:
     session.end_patron_session()
     return EndSessionResponse(
@@ -253,14 +265,18 @@ def end_patron_session(
 
 
 def block_patron(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: BlockPatron
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: BlockPatron,
 ) -> PatronStatusResponse:
     """01: block the card and record it for staff; the answer names nobody."""
     assert session.actor is not None
     opts = ctx.options
     reason = (request.blocked_card_message or "card blocked at a terminal")[:150]
     try:
-        with ctx.store.write() as uow:
+        with tx.write() as uow:
             view = patrons.block_patron(
                 uow,
                 session.actor,
@@ -290,14 +306,18 @@ def block_patron(
 
 
 def patron_enable(
-    ctx: HandlerContext, session: TerminalSession, now: dt.datetime, request: PatronEnable
+    ctx: HandlerContext,
+    tx: Transactions,
+    session: TerminalSession,
+    now: dt.datetime,
+    request: PatronEnable,
 ) -> PatronEnableResponse:
     """25: lift a block a terminal set (staff blocks stay; PRIV-05)."""
     assert session.actor is not None
     pin_ok = pin_state(session, request.patron_id, request.patron_password)
     common = _common(ctx, now, request.institution_id, request.patron_id)
     if pin_ok is False:
-        view, _ = _lookup(ctx, session, now, request.patron_id)
+        view, _ = _lookup(ctx, tx, session, now, request.patron_id)
         return PatronEnableResponse(
             patron_status=patron_status(view.flags) if view else denied_status(),
             personal_name="",
@@ -307,7 +327,7 @@ def patron_enable(
             **common,
         )
     try:
-        with ctx.store.write() as uow:
+        with tx.write() as uow:
             view = patrons.unblock_patron(uow, session.actor, now, request.patron_id)
     except (NotFound, DomainError):
         return PatronEnableResponse(

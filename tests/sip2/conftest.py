@@ -90,7 +90,7 @@ async def start_server(
     return bound[0]
 
 
-def checkout(item: str = ITEMS[0], *, pin: str | None = None) -> Checkout:
+def checkout(item: str = ITEMS[0], *, pin: str | None = PIN) -> Checkout:
     return Checkout(
         sc_renewal_policy=False,
         no_block=False,

@@ -118,7 +118,7 @@ async def test_shell_session(nursery: trio.Nursery, handlers: Sip2Handlers) -> N
         f"login {TERMINAL} {PASSWORD}",
         "status",
         f"patron-info {PATRON} {PIN}",
-        f"checkout {PATRON} {ITEMS[0]}",
+        f"checkout {PATRON} {ITEMS[0]} {PIN}",
         f"item-info {ITEMS[0]}",
         f"checkin {ITEMS[0]}",
         "raw 9900302.00",

@@ -18,6 +18,8 @@ from sip2.codec import (
     Checkout,
     CheckoutResponse,
     Connection,
+    EndPatronSession,
+    EndSessionResponse,
     Event,
     LocalProtocolError,
     Login,
@@ -360,13 +362,30 @@ def test_sc_and_acs_talk_through_a_whole_session() -> None:
 
 
 # Per-connection state.
-def test_login_bookkeeping() -> None:
+def test_the_end_of_a_patron_session_leaves_nothing_to_replay() -> None:
     connection = Connection("acs", TerminalSettings())
-    assert (connection.logged_in, connection.failed_logins) == (False, 0)
-    assert connection.login_failed() == 1
-    assert connection.login_failed() == 2
-    connection.login_succeeded()
-    assert (connection.logged_in, connection.failed_logins) == (True, 0)
+    kiosk = Connection("sc", TerminalSettings())
+    request = EndPatronSession(transaction_date=WHEN, institution_id="main", patron_id="P1")
+    assert feed(connection, kiosk.send(request)) == [request]
+    connection.send(
+        EndSessionResponse(
+            end_session=True,
+            transaction_date=None,
+            institution_id="main",
+            patron_id="P1",
+        )
+    )
+    assert connection.last_sent is None
+    (resend,) = feed(connection, b"97AZFEF5\r")
+    assert isinstance(resend, RequestACSResend)  # answered 96: nothing of the patron's comes back
+
+
+def test_forget_drops_the_kept_answer() -> None:
+    connection = Connection("acs", TerminalSettings())
+    connection.send(LoginResponse(ok=True))
+    connection.forget()
+    (resend,) = feed(connection, b"97AZFEF5\r")
+    assert isinstance(resend, RequestACSResend)
 
 
 def test_settings_can_change_after_login() -> None:
@@ -374,7 +393,6 @@ def test_settings_can_change_after_login() -> None:
     (first,) = feed(connection, b"9300CNJos\x82|COx|\r")
     assert isinstance(first, Login)
     assert first.login_user_id == "José"
-    connection.login_succeeded()
     connection.settings = TerminalSettings(encoding="utf-8", terminator="\r\n")
     (second,) = feed(connection, b"9300CNJos\xc3\xa9|COx|\r")
     assert isinstance(second, Login)

@@ -158,7 +158,7 @@ async def test_patron_information_lists_only_after_a_valid_pin(
 async def test_checkout_refusals_and_cancel(
     nursery: trio.Nursery, handlers: Sip2Handlers, store: Store
 ) -> None:
-    add_patron(store, "P-EXPIRED", expires_on=dt.date(2020, 1, 1))
+    add_patron(store, "P-EXPIRED", expires_on=dt.date(2020, 1, 1), pin=PIN)
     async with kiosk(nursery, handlers) as client:
         wrong_pin = await client.request(checkout(pin="0000"))
         unknown = await client.request(checkout("NO-SUCH-ITEM"))
@@ -229,6 +229,7 @@ async def test_fee_paid(nursery: trio.Nursery, handlers: Sip2Handlers, store: St
             institution_id="main",
             patron_id=PATRON,
             transaction_id="T-1",
+            patron_password=PIN,
         )
 
     async with kiosk(nursery, handlers) as client:
@@ -246,9 +247,9 @@ async def test_fee_paid(nursery: trio.Nursery, handlers: Sip2Handlers, store: St
 async def test_renew_and_renew_all(
     nursery: trio.Nursery, handlers: Sip2Handlers, store: Store
 ) -> None:
-    add_patron(store, OTHER)
+    add_patron(store, OTHER, pin="2222")
 
-    def renew(patron: str = PATRON) -> Renew:
+    def renew(patron: str = PATRON, pin: str = PIN) -> Renew:
         return Renew(
             third_party_allowed=False,
             no_block=False,
@@ -257,13 +258,14 @@ async def test_renew_and_renew_all(
             patron_id=patron,
             item_id=ITEMS[0],
             nb_due_date=None,
+            patron_password=pin,
         )
 
     async with kiosk(nursery, handlers) as client:
         await client.request(checkout())
         await client.request(checkout(ITEMS[1]))
         renewed = await client.request(renew())
-        not_theirs = await client.request(renew(OTHER))
+        not_theirs = await client.request(renew(OTHER, "2222"))
         everything = await client.request(
             RenewAll(
                 transaction_date=LOCAL_NOW,
@@ -335,6 +337,7 @@ async def test_holds_place_change_cancel(
             item_id=ITEMS[0],
             pickup_location=pickup,
             hold_type="2",
+            patron_password=PIN,
         )
 
     add_patron(store, OTHER)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import pytest
@@ -9,17 +10,17 @@ import trio
 from sqlalchemy import select
 
 from core.model import Record
-from core.store.uow import Store
-from sip2._server_workers import DatabaseExecutor
+from core.store.uow import Store, Transactions
+from sip2.server._lanes import DatabaseExecutor
 
 
-def _titles(store: Store) -> set[str]:
-    with store.read() as uow:
+def _titles(tx: Transactions) -> set[str]:
+    with tx.read() as uow:
         return set(uow.session.scalars(select(Record.title)))
 
 
-def _write(store: Store, title: str, fail: bool = False) -> str:
-    with store.write() as uow:
+def _write(tx: Transactions, title: str, fail: bool = False) -> str:
+    with tx.write() as uow:
         uow.session.add(Record(title=title, author="", isbn=""))
         uow.session.flush()
         if fail:
@@ -31,6 +32,10 @@ def _blocker(started: threading.Event, release: threading.Event) -> str:
     started.set()
     release.wait(10)
     return "blocker"
+
+
+def _joined_blocker(_tx: Transactions, started: threading.Event, release: threading.Event) -> str:
+    return _blocker(started, release)
 
 
 async def _wait_for(event: threading.Event) -> None:
@@ -47,13 +52,13 @@ async def test_a_failing_call_in_a_batch_does_not_undo_the_others(store: Store) 
 
     async def call(title: str, fail: bool = False) -> None:
         try:
-            answers[title] = await executor.run(_write, store, title, fail)
+            answers[title] = await executor.transact(_write, title, fail)
         except RuntimeError as error:
             answers[title] = str(error)
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(executor.run, _blocker, started, release)
-        await _wait_for(started)  # the first batch is busy: the next three queue up together
+        await _wait_for(started)  # the lane is busy: the next three queue up together
         nursery.start_soon(call, "one")
         nursery.start_soon(call, "two", True)
         nursery.start_soon(call, "three")
@@ -64,44 +69,50 @@ async def test_a_failing_call_in_a_batch_does_not_undo_the_others(store: Store) 
 
 
 @pytest.mark.trio
-async def test_a_write_is_answered_only_after_its_batch_commits(store: Store) -> None:
+async def test_no_answer_reports_a_state_that_is_not_yet_durable(store: Store) -> None:
     executor = DatabaseExecutor(store)
     first_started, first_release = threading.Event(), threading.Event()
     later_started, later_release = threading.Event(), threading.Event()
     answered: list[str] = []
-    seen_at_answer: dict[str, set[str]] = {}
+    seen: dict[str, set[str]] = {}
 
     async def write(title: str) -> None:
-        answered.append(await executor.run(_write, store, title))
-        seen_at_answer[title] = _titles(store)
+        answered.append(await executor.transact(_write, title))
+        seen[title] = _titles(store)
 
-    async def read() -> None:
-        await executor.run(_titles, store)
-        answered.append("read")
+    async def read(name: str) -> None:
+        seen[name] = await executor.transact(_titles)
+        answered.append(name)
 
     async def block_later() -> None:
-        answered.append(await executor.run(_blocker, later_started, later_release))
+        answered.append(await executor.transact(_joined_blocker, later_started, later_release))
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(executor.run, _blocker, first_started, first_release)
         await _wait_for(first_started)
-        nursery.start_soon(write, "durable")
-        await trio.sleep(0.02)
-        nursery.start_soon(read)
-        await trio.sleep(0.02)
-        nursery.start_soon(block_later)
-        await trio.sleep(0.02)
-        first_release.set()  # next batch: write, read, then a call that holds the batch open
+        # The next batch, in this order: a read, a write, a read, a call that holds it open.
+        for step in (
+            functools.partial(read, "read before"),
+            functools.partial(write, "durable"),
+            functools.partial(read, "read after"),
+            block_later,
+        ):
+            nursery.start_soon(step)
+            await trio.sleep(0.02)
+        first_release.set()
         await _wait_for(later_started)
         with trio.fail_after(10):
-            while "read" not in answered:
+            while "read before" not in answered:
                 await trio.sleep(0.001)
-        # The read was answered at once; the write waits for the commit at the end of the batch.
-        assert answered == ["read"]
+        await trio.sleep(0.05)
+        # Only the read that came before any write of the batch is answered before the commit.
+        assert answered == ["read before"]
         assert _titles(store) == set()
         later_release.set()
-    assert answered == ["read", "blocker", "durable"] or answered == ["read", "durable", "blocker"]
-    assert seen_at_answer["durable"] == {"durable"}
+    assert set(answered) == {"read before", "durable", "read after", "blocker"}
+    assert seen["read before"] == set()
+    assert seen["read after"] == {"durable"}  # it saw the write, so it waited for its commit
+    assert seen["durable"] == {"durable"}
 
 
 @pytest.mark.trio
@@ -112,10 +123,10 @@ async def test_a_call_cancelled_while_queued_never_runs(store: Store) -> None:
         nursery.start_soon(executor.run, _blocker, started, release)
         await _wait_for(started)
         with trio.move_on_after(0.05) as scope:
-            await executor.run(_write, store, "never")
+            await executor.transact(_write, "never")
         assert scope.cancelled_caught
         release.set()
-    assert await executor.run(_titles, store) == set()
+    assert await executor.transact(_titles) == set()
 
 
 @pytest.mark.trio
@@ -123,8 +134,8 @@ async def test_a_call_cancelled_inside_its_batch_still_commits_whole(store: Stor
     executor = DatabaseExecutor(store)
     started, release = threading.Event(), threading.Event()
 
-    def write_then_block() -> None:
-        with store.write() as uow:
+    def write_then_block(tx: Transactions) -> None:
+        with tx.write() as uow:
             uow.session.add(Record(title="a", author="", isbn=""))
             uow.session.flush()
             _blocker(started, release)
@@ -132,7 +143,7 @@ async def test_a_call_cancelled_inside_its_batch_still_commits_whole(store: Stor
 
     async with trio.open_nursery() as nursery:
         with trio.CancelScope() as scope:
-            nursery.start_soon(lambda: executor.run(write_then_block))
+            nursery.start_soon(lambda: executor.transact(write_then_block))
             await _wait_for(started)
             nursery.cancel_scope.cancel()  # the client went away mid-transaction
             release.set()
@@ -141,7 +152,9 @@ async def test_a_call_cancelled_inside_its_batch_still_commits_whole(store: Stor
 
 
 @pytest.mark.trio
-async def test_without_a_store_calls_run_one_by_one(store: Store) -> None:
+async def test_run_commits_on_its_own_and_transact_needs_the_store(store: Store) -> None:
     executor = DatabaseExecutor()
     assert await executor.run(_write, store, "alone") == "alone"
     assert _titles(store) == {"alone"}
+    with pytest.raises(RuntimeError, match="needs the store"):
+        await executor.transact(_titles)

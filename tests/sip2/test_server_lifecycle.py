@@ -18,10 +18,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from core.store.uow import Store
+from core.store.uow import Store, Transactions
 from sip2.client import Sip2Client, Sip2ClientError
-from sip2.codec import ACSStatus, Checkout, Message, SCStatus
+from sip2.codec import ACSStatus, Checkout, ItemInformation, Message
 from sip2.handlers import HandlerContext, HandlerOptions, Sip2Handlers, TerminalSession
+from sip2.handlers.dispatch import PinCheck
 from sip2.server import Listener, ServerLimits, check_listeners, serve_sip2
 from tests.conftest import NOW
 from tests.sip2.conftest import (
@@ -32,6 +33,7 @@ from tests.sip2.conftest import (
     add_terminal,
     checkout,
     encoded,
+    item_info,
     item_status,
     loan_count,
     start_server,
@@ -168,18 +170,25 @@ async def test_plaintext_refused_at_start_and_warned_when_allowed(
 
 
 class SlowHandlers(Sip2Handlers):
-    """Real handlers that take ``delay`` seconds (in the database thread) for 99 and 11."""
+    """Real handlers that take ``delay`` seconds (in the database thread) for 17 and 11."""
 
     def __init__(self, ctx: HandlerContext, delay: float) -> None:
         super().__init__(ctx)
         self.delay = delay
         self.entered = threading.Event()
 
-    def handle(self, request: Message, session: TerminalSession, now: dt.datetime) -> Message:
-        if isinstance(request, SCStatus | Checkout):
+    def handle(
+        self,
+        tx: Transactions,
+        request: Message,
+        session: TerminalSession,
+        now: dt.datetime,
+        check: PinCheck | None,
+    ) -> Message:
+        if isinstance(request, ItemInformation | Checkout):
             self.entered.set()
             time.sleep(self.delay)
-        return super().handle(request, session, now)
+        return super().handle(tx, request, session, now, check)
 
 
 async def _serve_until_done(
@@ -227,11 +236,11 @@ async def test_stop_lets_a_running_request_answer(nursery: trio.Nursery, store: 
     )
     async with await Sip2Client.connect(host, port) as client:
         assert await client.login(TERMINAL, PASSWORD)
-        await client.stream.send_all(encoded(STATUS))
+        await client.stream.send_all(encoded(item_info()))
         await trio.to_thread.run_sync(slow.entered.wait)
         stop.set()
         answer = await client.read_raw_line()
-        assert answer.startswith(b"98")  # written before the connection closed
+        assert answer.startswith(b"18")  # written before the connection closed
         with pytest.raises(Sip2ClientError):
             await client.read_raw_line()
     with trio.fail_after(2):

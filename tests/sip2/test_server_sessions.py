@@ -21,7 +21,7 @@ from sip2.codec import (
     PatronInformationResponse,
     TerminalSettings,
 )
-from sip2.handlers import HandlerContext, HandlerOptions, Sip2Handlers, TerminalSession
+from sip2.handlers import HandlerContext, HandlerOptions, Lanes, Sip2Handlers, TerminalSession
 from sip2.server import ServerLimits
 from tests.sip2.conftest import (
     ITEMS,
@@ -138,10 +138,12 @@ async def test_terminal_codec_applies_from_login(
 class FailingItemHandlers(Sip2Handlers):
     """Real handlers whose item information has a bug that mentions the item it failed on."""
 
-    def handle(self, request: Message, session: TerminalSession, now: dt.datetime) -> Message:
+    async def respond(
+        self, request: Message, session: TerminalSession, now: dt.datetime, lanes: Lanes
+    ) -> Message:
         if isinstance(request, ItemInformation):
             raise RuntimeError(f"bug while looking at {request.item_id} for {PATRON}")
-        return super().handle(request, session, now)
+        return await super().respond(request, session, now, lanes)
 
 
 @pytest.mark.trio

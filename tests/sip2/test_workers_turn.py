@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import threading
 from pathlib import Path
@@ -12,17 +13,17 @@ import trio
 from sqlalchemy import select
 
 from core.model import Record
-from core.store.uow import Store
-from sip2._server_workers import DatabaseExecutor
+from core.store.uow import Store, Transactions
+from sip2.server._lanes import DatabaseExecutor
 
 
-def _titles(store: Store) -> set[str]:
-    with store.read() as uow:
+def _titles(tx: Transactions) -> set[str]:
+    with tx.read() as uow:
         return set(uow.session.scalars(select(Record.title)))
 
 
-def _write(store: Store, title: str) -> str:
-    with store.write() as uow:
+def _write(tx: Transactions, title: str) -> str:
+    with tx.write() as uow:
         uow.session.add(Record(title=title, author="", isbn=""))
     return title
 
@@ -39,7 +40,7 @@ async def test_a_batch_waits_while_another_worker_has_the_turn(
         answers: list[str] = []
 
         async def write() -> None:
-            answers.append(await executor.run(_write, store, "after the turn"))
+            answers.append(await executor.transact(_write, "after the turn"))
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(write)
@@ -63,7 +64,7 @@ async def test_reads_of_a_batch_are_answered_before_it_waits_for_the_turn(
     executor = DatabaseExecutor(store, writer_turn=turn)
     started, release = threading.Event(), threading.Event()
 
-    def blocker() -> None:
+    def blocker(_tx: Transactions) -> None:
         started.set()
         release.wait(10)
 
@@ -73,15 +74,17 @@ async def test_reads_of_a_batch_are_answered_before_it_waits_for_the_turn(
         answered: list[str] = []
 
         async def write() -> None:
-            await executor.run(_write, store, "written")
+            await executor.transact(_write, "written")
             answered.append("write")
 
         async def read() -> None:
-            await executor.run_read(_titles, store)
+            await executor.transact(_titles, reads_only=True)
             answered.append("read")
 
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(executor.run_read, blocker)  # keeps the lane busy meanwhile
+            nursery.start_soon(
+                functools.partial(executor.transact, blocker, reads_only=True)
+            )  # keeps the lane busy meanwhile
             with trio.fail_after(10):
                 while not started.is_set():
                     await trio.sleep(0.001)
@@ -128,5 +131,5 @@ async def test_the_daily_job_holds_the_turn_while_it_runs(store: Store, tmp_path
 @pytest.mark.trio
 async def test_without_a_turn_file_batches_run_at_once(store: Store, tmp_path: Path) -> None:
     executor = DatabaseExecutor(store)
-    assert await executor.run(_write, store, "alone") == "alone"
+    assert await executor.transact(_write, "alone") == "alone"
     assert list(tmp_path.glob("*.sip2-turn")) == []

@@ -224,3 +224,21 @@ def test_secrets_set_before_the_rules_are_named(store: Store, good: AuditFacts) 
     lax = dataclasses.replace(good, pin_rule=PinRule(refuse_obvious=False))
     item = by_title(run_self_audit(store, NOW, lax), "passwords and PINs")
     assert item.status is AuditStatus.WARN and "refuse_obvious is off" in item.detail
+
+
+def test_terminals_that_do_not_require_a_pin_are_reported(store: Store, good: AuditFacts) -> None:
+    with store.write() as uow:
+        for login in ("kiosk1", "drop1", "lobby"):
+            uow.session.add(
+                SipAccount(login=login, password_hash="x", institution_id="main", created_at=NOW)
+            )
+    before = by_title(run_self_audit(store, NOW, good), "patron PIN")
+    assert before.status is AuditStatus.PASS and "3 terminal(s)" in before.detail
+    facts = dataclasses.replace(
+        good, patron_pin={"drop1": "not_required", "lobby": "session", "kiosk1": "required"}
+    )
+    item = by_title(run_self_audit(store, NOW, facts), "patron PIN")
+    assert item.status is AuditStatus.WARN  # PRIV-16
+    assert "drop1: patron_pin = not_required" in item.detail
+    assert "lobby: patron_pin = session" in item.detail
+    assert "kiosk1" not in item.detail

@@ -1,4 +1,8 @@
-"""One SIP2 connection on the server: read, decode, answer each request in order, log it.
+"""One SIP2 connection on the server: read, decode, hand over, encode, write, log.
+
+Each decoded request goes to ``Sip2Handlers.respond`` (login, PIN check and the request are
+one step there); this module only moves bytes, keeps the deadlines and the pre-login limits,
+and logs.
 
 Logging (PRIV-03, PRIV-16): lines carry a connection number, the peer address, the terminal's
 login, command codes, outcomes and durations. Never a PIN, a password, a patron barcode, a name
@@ -12,6 +16,7 @@ import datetime as dt
 import itertools
 import logging
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,22 +24,20 @@ from typing import Final
 
 import trio
 
-from sip2._server_settings import Listener, ServerLimits
-from sip2._server_workers import DatabaseExecutor, HashWorkers
 from sip2.codec import (
     CONNECTION_CLOSED,
     NEED_DATA,
     Connection,
     Login,
-    LoginResponse,
     Message,
     RemoteProtocolError,
     Replay,
     RequestACSResend,
     RequestSCResend,
 )
-from sip2.handlers import Sip2Handlers, TerminalSession
+from sip2.handlers import Lanes, Sip2Handlers, TerminalSession
 from sip2.handlers.refusals import negative_answer
+from sip2.server._settings import Listener, ServerLimits
 
 log = logging.getLogger("reticent.sip2")
 
@@ -54,22 +57,28 @@ class ServerState:
     handlers: Sip2Handlers
     limits: ServerLimits
     clock: Callable[[], dt.datetime]
-    database: DatabaseExecutor
-    hashing: HashWorkers
+    lanes: Lanes
     draining: bool = False
     open: set[Conversation] = field(default_factory=set)
+    # Connections not logged in yet, oldest first (ServerLimits.max_prelogin).
+    prelogin: OrderedDict[Conversation, None] = field(default_factory=OrderedDict)
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-    def __post_init__(self) -> None:
-        # Group commit goes through the store the handlers write to (see DatabaseExecutor).
-        if self.database.store is None:
-            self.database.bind(self.handlers.ctx.store)
 
     def drain(self) -> None:
         """Shutdown: idle connections close now, busy ones after their answer is written."""
         self.draining = True
         for conversation in list(self.open):
             conversation.stop_if_idle()
+
+    def admit_prelogin(self, newcomer: Conversation) -> None:
+        """Make room for a connection that has not logged in: close the oldest over a limit."""
+        limits = self.limits
+        same = [c for c in self.prelogin if c.address == newcomer.address]
+        if len(same) >= limits.max_prelogin_per_address:
+            same[0].evict()
+        elif len(self.prelogin) >= limits.max_prelogin:
+            next(iter(self.prelogin)).evict()
+        self.prelogin[newcomer] = None
 
 
 def fields(**values: object) -> dict[str, dict[str, object]]:
@@ -96,38 +105,55 @@ def outcome_of(response: Message) -> str:
     return "answered"
 
 
-def peer_of(stream: trio.abc.Stream) -> str:
+def peer_of(stream: trio.abc.Stream) -> tuple[str, str]:
+    """The peer as ``host:port`` for logs, and its address alone for per-address limits."""
     inner = stream.transport_stream if isinstance(stream, trio.SSLStream) else stream
     if not isinstance(inner, trio.SocketStream):
-        return "?"
+        return "?", "?"
     try:
         address = inner.socket.getpeername()
     except OSError:
-        return "?"
+        return "?", "?"
     if isinstance(address, tuple) and len(address) >= 2:
-        return f"{address[0]}:{address[1]}"
-    return str(address)
+        return f"{address[0]}:{address[1]}", str(address[0])
+    return str(address), str(address)
 
 
 class Conversation:
     """The requests and answers of one connection, one at a time (SIP2 has no pipelining)."""
 
     def __init__(
-        self, state: ServerState, stream: trio.abc.Stream, listener: Listener, number: int
+        self,
+        state: ServerState,
+        stream: trio.abc.Stream,
+        listener: Listener,
+        number: int,
+        address: str,
     ) -> None:
         self.state = state
         self.stream = stream
         self.listener = listener
         self.number = number
+        self.address = address
         self.conn = Connection("acs", listener.codec)
-        self.session = TerminalSession()
-        self.terminal: str | None = None
+        self.session = TerminalSession(peer=address)
         self.requests = 0
-        self._idle_scope: trio.CancelScope | None = None
+        self.opened = trio.current_time()
+        self.last_request = self.opened
+        self.evicted = False
+        self._forgotten = False  # nothing of a patron kept since the patron idle timeout
+        self._message_started: float | None = None
+        self._receive_scope: trio.CancelScope | None = None
 
     def stop_if_idle(self) -> None:
-        if self._idle_scope is not None:
-            self._idle_scope.cancel()
+        if self._receive_scope is not None:
+            self._receive_scope.cancel()
+
+    def evict(self) -> None:
+        """Close this connection (not logged in) to make room for a newer one."""
+        self.evicted = True
+        self.state.prelogin.pop(self, None)
+        self.stop_if_idle()
 
     async def run(self) -> str:
         """Answer until the peer leaves, goes quiet, fails its logins or the server drains.
@@ -141,23 +167,56 @@ class Conversation:
                     return ended
                 if self.state.draining:
                     return "shutdown"
-                data = await self._receive()
-                if data is None:
-                    return "shutdown" if self.state.draining else "idle timeout"
+                data, ended = await self._receive()
+                if ended is not None:
+                    return ended
                 self.conn.receive_data(data)
+                if not self.conn.in_message:
+                    self._message_started = None
+                elif self._message_started is None:
+                    self._message_started = trio.current_time()
         except trio.BrokenResourceError:
             return "connection lost"
         except trio.TooSlowError:
             return "peer not reading"
 
-    async def _receive(self) -> bytes | None:
-        with trio.move_on_after(self.state.limits.idle_timeout_s) as scope:
-            self._idle_scope = scope
-            try:
-                return bytes(await self.stream.receive_some(RECEIVE_SIZE))
-            finally:
-                self._idle_scope = None
-        return None
+    def _deadline(self) -> tuple[float, str]:
+        limits = self.state.limits
+        deadline, reason = trio.current_time() + limits.idle_timeout_s, "idle timeout"
+        if self._message_started is not None:
+            at = self._message_started + limits.message_timeout_s
+            if at < deadline:
+                deadline, reason = at, "message too slow"
+        if not self.session.logged_in:
+            at = self.opened + limits.login_timeout_s
+            if at < deadline:
+                deadline, reason = at, "login timeout"
+        return deadline, reason
+
+    def _forget_patron(self) -> None:
+        self.session.end_patron_session()
+        self.conn.forget()
+        self._forgotten = True
+
+    async def _receive(self) -> tuple[bytes, str | None]:
+        """The next bytes, or why the connection ends (a deadline, eviction, shutdown)."""
+        deadline, reason = self._deadline()
+        while True:
+            forget_at = self.last_request + self.state.limits.patron_idle_s
+            wake = deadline if self._forgotten else min(deadline, forget_at)
+            with trio.CancelScope(deadline=wake) as scope:
+                self._receive_scope = scope
+                try:
+                    return bytes(await self.stream.receive_some(RECEIVE_SIZE)), None
+                finally:
+                    self._receive_scope = None
+            if self.evicted:
+                return b"", "closed for a newer connection"
+            if self.state.draining:
+                return b"", "shutdown"
+            if trio.current_time() >= deadline:
+                return b"", reason
+            self._forget_patron()  # the patron idle timeout passed: keep waiting, forgetting
 
     async def _write(self, data: bytes) -> None:
         with trio.fail_after(self.state.limits.idle_timeout_s):
@@ -175,28 +234,33 @@ class Conversation:
                 return None
             if event is CONNECTION_CLOSED:
                 return "closed by peer"
+            started = trio.current_time()
+            if started - self.last_request >= self.state.limits.patron_idle_s:
+                self._forget_patron()
+                if isinstance(event, Replay):
+                    event = RequestACSResend()  # nothing kept to send again: answered 96
+            self.last_request = started
+            self._forgotten = False
             if isinstance(event, Replay):
-                started = trio.current_time()
                 await self._write(event.data)
                 self._log_request("resend", "replayed", started)
                 continue
-            if await self._answer(event):
+            if await self._answer(event, started):
                 return "too many failed logins"
             if self.state.draining:
                 return "shutdown"
 
-    async def _answer(self, request: Message) -> bool:
+    async def _answer(self, request: Message, started: float) -> bool:
         """Answer one request; True when the connection must close afterwards."""
-        started = trio.current_time()
-        now = self.state.clock()
-        close = False
+        state, session = self.state, self.session
+        now = state.clock()
         try:
-            if isinstance(request, Login):
-                response, close = await self._login(request, now)
-            elif isinstance(request, RequestACSResend):
-                response = RequestSCResend()  # a 97 before any answer: nothing to repeat
+            if isinstance(request, RequestACSResend):
+                response: Message = RequestSCResend()  # a 97 before any answer: nothing to repeat
             else:
-                response = await self._request(request, now)
+                response = await state.handlers.respond(request, session, now, state.lanes)
+            if isinstance(request, Login):
+                self._after_login()
             data = self.conn.send(response)
             outcome = outcome_of(response)
         except Exception as error:
@@ -206,13 +270,13 @@ class Conversation:
                 "request failed",
                 extra=fields(
                     conn=self.number,
-                    terminal=self.terminal,
+                    terminal=session.login,
                     command=request.COMMAND,
                     error=type(error).__name__,
                     at=where(error),
                 ),
             )
-            handlers = self.state.handlers
+            handlers = state.handlers
             response = negative_answer(
                 request.COMMAND,
                 handlers.ctx.local(now),
@@ -223,56 +287,25 @@ class Conversation:
             outcome = "error"
         await self._write(data)
         self._log_request(request.COMMAND, outcome, started, type(response).COMMAND)
-        return close
-
-    async def _login(self, request: Login, now: dt.datetime) -> tuple[Message, bool]:
-        state, handlers = self.state, self.state.handlers
-        creds = await state.database.run(handlers.load_login, request.login_user_id)
-        password = request.login_password
-        ok = handlers.login_cached(creds, password) or await state.hashing.run(
-            handlers.verify_login, creds, password
+        return isinstance(request, Login) and (
+            session.failed_logins >= state.limits.max_failed_logins
         )
-        # Whatever came before, a login starts a fresh session: a failed re-login must not
-        # leave the previous terminal (or a patron's verified PIN) signed in.
-        self.session = TerminalSession()
-        self.conn.settings = self.listener.codec
-        if ok and creds is not None:
-            response = handlers.complete_login(self.session, creds)
-            self.conn.login_succeeded()
-            self.terminal = creds.account.login
-            # The 94 already goes out in the terminal's own framing.
-            self.conn.settings = state.limits.terminal_codecs.get(self.terminal, self.conn.settings)
-            log.info("login", extra=fields(conn=self.number, terminal=self.terminal))
-            return response, False
-        failures = self.conn.login_failed()
-        self.terminal = None
-        close = failures >= state.limits.max_failed_logins
-        log.warning(
-            "login failed",
-            extra=fields(
-                conn=self.number,
-                # Only a known account's name: an unknown user id may be a mistyped password.
-                terminal=creds.account.login if creds is not None else None,
-                failures=failures,
-                closing=close,
-            ),
-        )
-        return LoginResponse(ok=False), close
 
-    async def _request(self, request: Message, now: dt.datetime) -> Message:
-        state, handlers = self.state, self.state.handlers
-        session = self.session
-        check = handlers.pin_to_check(request, session)
-        if check is not None:
-            barcode, pin = check
-            candidate = await state.database.run(handlers.load_pin, barcode, now)
-            verdict = await state.hashing.run(handlers.verify_pin, candidate, pin)
-            await state.database.run(
-                handlers.record_pin, session, barcode, pin, candidate, verdict, now
+    def _after_login(self) -> None:
+        """The 94 goes out in the terminal's own framing; pre-login limits no longer apply."""
+        session, state = self.session, self.state
+        if session.login is None:
+            self.conn.settings = self.listener.codec
+            if self not in state.prelogin:
+                state.admit_prelogin(self)
+            log.warning(
+                "login failed",
+                extra=fields(conn=self.number, failures=session.failed_logins),
             )
-        if handlers.reads_only(request):
-            return await state.database.run_read(handlers.handle, request, session, now)
-        return await state.database.run(handlers.handle, request, session, now)
+            return
+        self.conn.settings = state.limits.terminal_codecs.get(session.login, self.listener.codec)
+        state.prelogin.pop(self, None)
+        log.info("login", extra=fields(conn=self.number, terminal=session.login))
 
     async def _answer_garbage(self, error: RemoteProtocolError) -> None:
         started = trio.current_time()
@@ -295,7 +328,7 @@ class Conversation:
             return
         values = {
             "conn": self.number,
-            "terminal": self.terminal,
+            "terminal": self.session.login,
             "command": command,
             "answer": answer,
             "outcome": outcome,
@@ -315,10 +348,10 @@ class Conversation:
         log.handle(record)
 
 
-async def serve_connection(state: ServerState, stream: trio.abc.Stream, listener: Listener) -> None:
+async def serve_connection(state: ServerState, listener: Listener, stream: trio.abc.Stream) -> None:
     """Run one accepted connection to its end and close it; never raises ``Exception``."""
     number = next(state.numbers)
-    peer = peer_of(stream)
+    peer, address = peer_of(stream)
     if len(state.open) >= state.limits.max_sessions or state.draining:
         log.warning(
             "connection refused",
@@ -331,14 +364,14 @@ async def serve_connection(state: ServerState, stream: trio.abc.Stream, listener
         )
         await trio.aclose_forcefully(stream)
         return
-    conversation = Conversation(state, stream, listener, number)
+    conversation = Conversation(state, stream, listener, number, address)
     state.open.add(conversation)
+    state.admit_prelogin(conversation)
     tls = isinstance(stream, trio.SSLStream)
     log.info(
         "connection open",
         extra=fields(conn=number, peer=peer, listener=listener.label, tls=tls),
     )
-    started = trio.current_time()
     reason = "cancelled at shutdown"
     try:
         reason = await conversation.run()
@@ -350,16 +383,17 @@ async def serve_connection(state: ServerState, stream: trio.abc.Stream, listener
         )
     finally:
         state.open.discard(conversation)
+        state.prelogin.pop(conversation, None)
         await close_quietly(stream)
         log.info(
             "connection closed",
             extra=fields(
                 conn=number,
                 peer=peer,
-                terminal=conversation.terminal,
+                terminal=conversation.session.login,
                 reason=reason,
                 requests=conversation.requests,
-                seconds=round(trio.current_time() - started, 3),
+                seconds=round(trio.current_time() - conversation.opened, 3),
             ),
         )
 

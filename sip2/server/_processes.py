@@ -3,7 +3,7 @@
 One trio process serves on at most one core (the event loop and the database thread share the
 GIL). With ``[sip2] workers`` above 1, ``supervise`` forks that many workers; each runs the
 whole SIP2 server (its own store connections, database executor and group commit, listening
-with ``SO_REUSEPORT``, see ``sip2._server_sockets``). SQLite serialises their writes (WAL,
+with ``SO_REUSEPORT``, see ``sip2.server._sockets``). SQLite serialises their writes (WAL,
 ``BEGIN IMMEDIATE``, busy timeout), so every answer still follows its own commit to disk.
 
 The parent holds no database connection and no thread: it only forks, forwards the stop

@@ -1,13 +1,4 @@
-"""The SIP2 server (trio): TCP and TLS listeners, one task per connection, graceful shutdown.
-
-Usage::
-
-    stop = trio.Event()
-    bound = await nursery.start(
-        functools.partial(serve_sip2, handlers, [Listener("127.0.0.1", 6001)], stop=stop)
-    )
-    ...
-    stop.set()  # the serve_sip2 task returns once connections have finished
+"""``serve_sip2``: TCP and TLS listeners, one task per connection, graceful shutdown.
 
 Shutdown: ``serve_sip2`` runs until it is cancelled or, when given ``stop``, until that event
 is set. Then it closes its listening sockets (no new connections), closes the connections
@@ -19,39 +10,20 @@ is left. A database call is never abandoned half-way (see ``DatabaseExecutor.run
 from __future__ import annotations
 
 import datetime as dt
-import errno
+import functools
 import logging
 from collections.abc import Callable, Sequence
-from typing import Final
 
 import trio
 
 from core.security.network import is_loopback
-from sip2._server_connection import ServerState, fields, serve_connection
-from sip2._server_processes import RestartPolicy, supervise
-from sip2._server_settings import Listener, ServerLimits
-from sip2._server_sockets import open_reuse_port_listeners, reserve_port
-from sip2._server_workers import DatabaseExecutor, HashWorkers
-from sip2.handlers import Sip2Handlers
-
-__all__ = [
-    "DatabaseExecutor",
-    "HashWorkers",
-    "Listener",
-    "RestartPolicy",
-    "ServerLimits",
-    "check_listeners",
-    "reserve_port",
-    "serve_sip2",
-    "supervise",
-    "utc_now",
-]
+from sip2.handlers import Lanes, Sip2Handlers
+from sip2.server._connection import ServerState, fields, serve_connection
+from sip2.server._lanes import DatabaseExecutor, HashWorkers
+from sip2.server._settings import Listener, ServerLimits
+from sip2.server._sockets import open_reuse_port_listeners
 
 log = logging.getLogger("reticent.sip2")
-
-# accept() failing for lack of file descriptors or memory is temporary: wait, then go on.
-_RESOURCE_ERRNOS: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
-ACCEPT_BACKOFF_S: Final = 0.1
 
 
 def utc_now() -> dt.datetime:
@@ -114,28 +86,6 @@ def _bound(sockets: Sequence[trio.SocketListener]) -> list[tuple[str, int]]:
     return addresses
 
 
-async def _accept_loop(
-    state: ServerState,
-    socket_listener: trio.abc.Listener[trio.abc.Stream],
-    listener: Listener,
-    connections: trio.Nursery,
-) -> None:
-    async with socket_listener:
-        while True:
-            try:
-                stream = await socket_listener.accept()
-            except OSError as error:
-                if error.errno not in _RESOURCE_ERRNOS:
-                    raise
-                log.error(
-                    "accept failed",
-                    extra=fields(listener=listener.label, error=errno.errorcode[error.errno]),
-                )
-                await trio.sleep(ACCEPT_BACKOFF_S)
-                continue
-            connections.start_soon(serve_connection, state, stream, listener)
-
-
 async def _cancel_on(stop: trio.Event, scope: trio.CancelScope) -> None:
     await stop.wait()
     scope.cancel()
@@ -159,19 +109,17 @@ async def serve_sip2(
     0 picks a free port). ``clock`` gives the time each request is handled at. ``database``
     is the process's one database executor (a new one when not given); ``hashing`` runs argon2.
     ``reuse_port`` opens the listening sockets with ``SO_REUSEPORT``, for one of several worker
-    processes serving the same ports (``sip2._server_sockets``).
+    processes serving the same ports (``sip2.server._sockets``).
     Raises ValueError before opening anything for a plain TCP listener off the loopback
     without ``allow_plaintext``.
     """
     limits = limits if limits is not None else ServerLimits()
     check_listeners(listeners)
-    state = ServerState(
-        handlers,
-        limits,
-        clock,
-        database if database is not None else DatabaseExecutor(),
-        hashing if hashing is not None else HashWorkers(),
-    )
+    database = database if database is not None else DatabaseExecutor()
+    if database.store is None:  # group commit through the store the handlers write to
+        database.bind(handlers.ctx.store)
+    lanes = Lanes(database, hashing if hashing is not None else HashWorkers())
+    state = ServerState(handlers, limits, clock, lanes)
     opened = await _open(listeners, reuse_port)
     _warn_plaintext(listeners)
     bound = [address for _, sockets in opened for address in _bound(sockets)]
@@ -187,17 +135,25 @@ async def serve_sip2(
     async with trio.open_nursery() as connections:
         async with trio.open_nursery() as accepting:
             for listener, sockets in opened:
-                for socket_listener in sockets:
-                    wrapped: trio.abc.Listener[trio.abc.Stream] = socket_listener
-                    if listener.ssl_context is not None:
-                        wrapped = trio.SSLListener(
-                            socket_listener, listener.ssl_context, https_compatible=False
-                        )
-                    accepting.start_soon(_accept_loop, state, wrapped, listener, connections)
+                wrapped: list[trio.abc.Listener[trio.abc.Stream]] = list(sockets)
+                if listener.ssl_context is not None:
+                    context = listener.ssl_context
+                    wrapped = [
+                        trio.SSLListener(sock, context, https_compatible=False) for sock in sockets
+                    ]
+                # trio.serve_listeners waits out accept() running short of descriptors or memory.
+                await accepting.start(
+                    functools.partial(
+                        trio.serve_listeners,
+                        functools.partial(serve_connection, state, listener),
+                        wrapped,
+                        handler_nursery=connections,
+                    )
+                )
             if stop is not None:
                 accepting.start_soon(_cancel_on, stop, accepting.cancel_scope)
             task_status.started(bound)
-        # Reached only when stop was set: the accept loops have closed their sockets.
+        # Reached only when stop was set: serve_listeners has closed the listening sockets.
         log.info("stopping", extra=fields(connections=len(state.open)))
         state.drain()
         connections.cancel_scope.deadline = trio.current_time() + limits.shutdown_grace_s
