@@ -16,7 +16,7 @@ from sip2.client import Sip2Client
 from sip2.codec import Checkout, CheckoutResponse
 from sip2.handlers import HandlerContext, HandlerOptions, Sip2Handlers
 from tests.conftest import NOW, add_patron, add_record_with_items
-from tests.sip2.conftest import LOCAL_NOW, PASSWORD, TERMINAL, add_terminal, start_server
+from tests.sip2.conftest import LOCAL_NOW, PASSWORD, PIN, TERMINAL, add_terminal, start_server
 
 OFFLINE_LOGIN = "drop-offline"
 RULE_DUE = dt.datetime(2026, 3, 25, 23, 59, 59)  # 21 days from NOW, library-local (UTC)
@@ -31,6 +31,7 @@ def no_block(patron: str, item: str) -> Checkout:
         patron_id=patron,
         item_id=item,
         terminal_password="",
+        patron_password=PIN,
         nb_due_date=dt.datetime(2036, 1, 1, 12, 0),  # what the terminal told the patron
     )
 
@@ -40,8 +41,8 @@ def handlers(store: Store) -> Sip2Handlers:
     add_terminal(store)
     add_terminal(store, OFFLINE_LOGIN)
     add_record_with_items(store, "A Book", ["B1", "B2", "B3"])
-    add_patron(store, "OWES")
-    add_patron(store, "LOST")
+    add_patron(store, "OWES", pin=PIN)
+    add_patron(store, "LOST", pin=PIN)
     with store.write() as uow:
         pid = patrons.require_patron(uow, "OWES")
         uow.session.add(
