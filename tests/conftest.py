@@ -28,8 +28,44 @@ def now() -> dt.datetime:
     return NOW
 
 
+# Suites whose `store` runs on both databases: every test there that takes the store runs
+# once on a SQLCipher file and once on a fresh PostgreSQL database ([sqlcipher], [postgres]).
+BOTH_STORES = (
+    "tests/core/privacy/",
+    "tests/sip2/",
+    "tests/core/test_store",
+    "tests/core/test_circulation",
+)
+SQLCIPHER_ONLY = "sqlcipher_only"  # marker: the test is about the SQLCipher file itself
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{SQLCIPHER_ONLY}: about the SQLCipher file itself; not run on PostgreSQL"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_backend" not in metafunc.fixturenames:
+        return
+    where = Path(metafunc.definition.path).relative_to(Path(__file__).parent.parent).as_posix()
+    if where.startswith(BOTH_STORES) and not metafunc.definition.get_closest_marker(SQLCIPHER_ONLY):
+        metafunc.parametrize("store_backend", ["sqlcipher", "postgres"])
+
+
 @pytest.fixture
-def store_options(tmp_path: Path) -> StoreOptions:
+def store_backend() -> str:
+    """Which database `store` opens; the suites in BOTH_STORES run on both."""
+    return "sqlcipher"
+
+
+@pytest.fixture
+def store_options(
+    tmp_path: Path, store_backend: str, request: pytest.FixtureRequest
+) -> StoreOptions:
+    if store_backend == "postgres":
+        options: StoreOptions = request.getfixturevalue("pg_store_options")
+        return options
     return StoreOptions(database=tmp_path / "reticent.db", key_file=tmp_path / "reticent.key")
 
 

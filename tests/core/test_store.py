@@ -41,6 +41,7 @@ def test_every_column_carries_a_privacy_annotation() -> None:
     assert missing == []
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_plain_sqlite_cannot_read_the_file(store: Store, store_options: StoreOptions) -> None:
     add_patron(store, "P1", given=MARKER)
     conn = sqlite3.connect(store_options.database)
@@ -49,6 +50,7 @@ def test_plain_sqlite_cannot_read_the_file(store: Store, store_options: StoreOpt
     conn.close()
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_no_plaintext_in_database_or_wal(store: Store, store_options: StoreOptions) -> None:
     add_patron(store, "P1", given=MARKER)
     wal = store_options.database.with_name(store_options.database.name + "-wal")
@@ -61,6 +63,7 @@ def test_no_plaintext_in_database_or_wal(store: Store, store_options: StoreOptio
     assert MARKER.encode() not in store_options.database.read_bytes()
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_wrong_key_is_refused_and_file_unchanged(store: Store, store_options: StoreOptions) -> None:
     add_patron(store, "P1")
     store.close()
@@ -104,6 +107,7 @@ def test_missing_database_is_an_error(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_connection_pragmas(store: Store) -> None:
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

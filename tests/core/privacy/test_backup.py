@@ -37,6 +37,7 @@ def reopen(options: StoreOptions) -> Store:
     return open_store(options, CirculationRules(), FAST_ARGON2)
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_backup_is_encrypted_with_the_store_key_and_private(
     store: Store, store_options: StoreOptions, tmp_path: Path
 ) -> None:
@@ -60,6 +61,7 @@ def test_backup_is_encrypted_with_the_store_key_and_private(
         backup(store, key, target, now=NOW)
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_backup_while_another_connection_writes(
     store: Store, store_options: StoreOptions, tmp_path: Path
 ) -> None:
@@ -143,6 +145,7 @@ def test_a_barcode_given_out_again_after_a_purge_is_not_removed(
         restored.close()
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_restore_refuses_a_backup_the_key_does_not_open(
     store: Store, store_options: StoreOptions, tmp_path: Path
 ) -> None:
@@ -163,6 +166,7 @@ def test_restore_refuses_a_backup_the_key_does_not_open(
     assert store_options.database.read_bytes() == before
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_restore_refuses_a_backup_of_another_instance(
     store: Store, store_options: StoreOptions, tmp_path: Path
 ) -> None:
@@ -188,6 +192,7 @@ def test_restore_refuses_a_backup_of_another_instance(
         still.close()
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_restore_refuses_while_the_database_is_in_use(
     store: Store, store_options: StoreOptions, tmp_path: Path
 ) -> None:

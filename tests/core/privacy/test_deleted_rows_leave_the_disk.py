@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from core.model import ReadingHistory
 from core.policy.consent_kinds import CHECKOUT_HISTORY
 from core.privacy.consents import grant_consent, withdraw_consent
@@ -71,3 +73,7 @@ def test_withdrawn_history_leaves_the_file_and_the_wal(
     disk = _on_disk(store_options)
     assert KEPT_MARK.encode() in disk
     assert HISTORY_MARK.encode() not in disk
+
+
+# The SQLCipher file, its WAL and its key (shared stores: tests/store_pg/).
+pytestmark = pytest.mark.sqlcipher_only

@@ -8,6 +8,7 @@ import json
 import secrets
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -165,3 +166,7 @@ def test_the_migration_keeps_every_row_and_starts_above_every_id_once_used(
         assert report.first_broken is None and report.events == 2
         assert session.scalar(select(Patron.id).where(Patron.barcode == "P2")) == 2
     engine.dispose()
+
+
+# The SQLCipher file, its WAL and its key (shared stores: tests/store_pg/).
+pytestmark = pytest.mark.sqlcipher_only

@@ -8,6 +8,7 @@ import hmac
 import os
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import func, select, text
 
@@ -361,6 +362,7 @@ def decrypted_pages(key: bytes, database: Path) -> list[bytes]:
     return pages
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_the_decryptor_reads_a_known_page(store: Store, store_options: StoreOptions) -> None:
     store.close()
     key = load_key(store_options.key_file)
@@ -373,6 +375,7 @@ def test_the_decryptor_reads_a_known_page(store: Store, store_options: StoreOpti
     assert first[84] in (0x05, 0x0D)  # page 1 holds the sqlite_master b-tree
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_a_purged_patron_is_on_no_page_of_the_file_or_its_wal(
     store: Store, store_options: StoreOptions
 ) -> None:
@@ -426,6 +429,7 @@ def test_run_retention_deletes_backups_older_than_the_shortest_period(
     assert "old backups: 1" in report.text()
 
 
+@pytest.mark.sqlcipher_only  # the SQLCipher file itself
 def test_run_retention_defaults_to_backups_beside_the_database(
     store: Store, store_options: StoreOptions
 ) -> None:

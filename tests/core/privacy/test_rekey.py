@@ -166,3 +166,7 @@ def test_a_retired_key_lives_until_retention_deleted_its_last_backup(
     (folder / "b2.db").unlink()
     assert prune_retired_keys(store_options.key_file, folder, later, rules) == 1
     assert retired_keys(store_options.key_file) == []
+
+
+# The SQLCipher file, its WAL and its key (shared stores: tests/store_pg/).
+pytestmark = pytest.mark.sqlcipher_only
