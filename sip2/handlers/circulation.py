@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from core.errors import DomainError
 from core.policy.reasons import Reason
-from core.services import circulation, fees, holds
+from core.services import circulation, fees, holds, items
 from core.services.views import ItemView
 from core.store.uow import Transactions
 from sip2.codec import (
@@ -87,7 +88,8 @@ def _circ_ok(
         ok=True,
         renewal_ok=renewed,
         magnetic_media=item.media_type in MAGNETIC_MEDIA,
-        desensitize=True,
+        # A renewal (29) leaves the item out with the patron: nothing to desensitize again.
+        desensitize=response is CheckoutResponse,
         transaction_date=ctx.local(now),
         institution_id=request.institution_id or ctx.options.institution_id,
         patron_id=request.patron_id,
@@ -144,8 +146,19 @@ def checkout(
                 offline=request.no_block and _offline_terminal(ctx, session),
             )
     except DomainError as refusal:
-        return _circ_refusal(CheckoutResponse, ctx, now, request, reason_text(refusal.reason))
+        refused = _circ_refusal(CheckoutResponse, ctx, now, request, reason_text(refusal.reason))
+        # A kiosk shows which book was refused: the title of a known item (AJ), nothing else.
+        return dataclasses.replace(refused, title=_title_of(tx, session, now, request.item_id))
     return _circ_ok(CheckoutResponse, ctx, now, request, result.item, result.due_at, result.renewed)
+
+
+def _title_of(tx: Transactions, session: TerminalSession, now: dt.datetime, barcode: str) -> str:
+    assert session.actor is not None
+    try:
+        with tx.read() as uow:
+            return items.find_item(uow, session.actor, now, barcode).title
+    except DomainError:
+        return ""
 
 
 def checkin(

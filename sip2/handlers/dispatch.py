@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, TypeVarTuple
 
 from core.security.secrets import Verification
-from core.services.accounts import TerminalCredentials, load_terminal, store_terminal_rehash
+from core.services.accounts import (
+    TerminalCredentials,
+    load_terminal,
+    store_terminal_rehash,
+    terminal_enabled,
+)
 from core.services.patrons import PinAttempt, begin_pin_attempt, finish_pin_attempt
 from core.store.uow import Transactions
 from sip2.codec import (
@@ -245,6 +250,12 @@ class Sip2Handlers:
     def _load_login(tx: Transactions, login: str) -> TerminalCredentials | None:
         with tx.read() as uow:
             return load_terminal(uow, login)
+
+    @staticmethod
+    def enabled_terminals(tx: Transactions, logins: frozenset[str]) -> frozenset[str]:
+        """Which of these terminal logins may still be used (the others' sessions close)."""
+        with tx.read() as uow:
+            return frozenset(login for login in logins if terminal_enabled(uow, login))
 
     @staticmethod
     def _rehash_login(tx: Transactions, login: str, new_hash: str) -> None:

@@ -140,7 +140,7 @@ class Conversation:
         self.requests = 0
         self.opened = trio.current_time()
         self.last_request = self.opened
-        self.evicted = False
+        self.closing: str | None = None  # why the server closes this connection, once asked
         self._forgotten = False  # nothing of a patron kept since the patron idle timeout
         self._message_started: float | None = None
         self._receive_scope: trio.CancelScope | None = None
@@ -149,11 +149,15 @@ class Conversation:
         if self._receive_scope is not None:
             self._receive_scope.cancel()
 
-    def evict(self) -> None:
-        """Close this connection (not logged in) to make room for a newer one."""
-        self.evicted = True
+    def close_soon(self, reason: str) -> None:
+        """Close this connection once its request in progress (if any) is answered."""
+        self.closing = reason
         self.state.prelogin.pop(self, None)
         self.stop_if_idle()
+
+    def evict(self) -> None:
+        """Close this connection (not logged in) to make room for a newer one."""
+        self.close_soon("closed for a newer connection")
 
     async def run(self) -> str:
         """Answer until the peer leaves, goes quiet, fails its logins or the server drains.
@@ -167,6 +171,8 @@ class Conversation:
                     return ended
                 if self.state.draining:
                     return "shutdown"
+                if self.closing is not None:
+                    return self.closing
                 data, ended = await self._receive()
                 if ended is not None:
                     return ended
@@ -210,8 +216,8 @@ class Conversation:
                     return bytes(await self.stream.receive_some(RECEIVE_SIZE)), None
                 finally:
                     self._receive_scope = None
-            if self.evicted:
-                return b"", "closed for a newer connection"
+            if self.closing is not None:
+                return b"", self.closing
             if self.state.draining:
                 return b"", "shutdown"
             if trio.current_time() >= deadline:

@@ -86,6 +86,26 @@ def _bound(sockets: Sequence[trio.SocketListener]) -> list[tuple[str, int]]:
     return addresses
 
 
+async def _close_disabled_terminals(state: ServerState) -> None:
+    """Every ``terminal_check_s``: close the sessions of terminals disabled or removed since
+    they logged in (their new logins are refused by the login step itself)."""
+    while True:
+        await trio.sleep(state.limits.terminal_check_s)
+        logins = frozenset(c.session.login for c in state.open if c.session.login is not None)
+        if not logins:
+            continue
+        enabled = await state.lanes.database.transact(
+            state.handlers.enabled_terminals, logins, reads_only=True
+        )
+        for conversation in list(state.open):
+            login = conversation.session.login
+            if login is not None and login not in enabled:
+                log.warning(
+                    "terminal disabled", extra=fields(conn=conversation.number, terminal=login)
+                )
+                conversation.close_soon("terminal disabled")
+
+
 async def _cancel_on(stop: trio.Event, scope: trio.CancelScope) -> None:
     await stop.wait()
     scope.cancel()
@@ -150,6 +170,7 @@ async def serve_sip2(
                         handler_nursery=connections,
                     )
                 )
+            accepting.start_soon(_close_disabled_terminals, state)
             if stop is not None:
                 accepting.start_soon(_cancel_on, stop, accepting.cancel_scope)
             task_status.started(bound)

@@ -54,6 +54,8 @@ class ServerLimits:
       also limit them per account and per address, ``LoginLimits``).
     - ``patron_idle_s``: after this long without a request, the verified PIN and the answer
       kept for a 97 are forgotten (PRIV-16: the next patron at the kiosk cannot have them).
+    - ``terminal_check_s``: how often open sessions are checked against their terminal account;
+      a disabled or removed terminal's sessions are closed at the next check.
     - ``shutdown_grace_s``: after a stop, how long requests already running get to finish.
     - ``terminal_codecs``: per-terminal wire settings by login, used from the login on.
     """
@@ -66,11 +68,18 @@ class ServerLimits:
     max_prelogin_per_address: int = 16
     max_failed_logins: int = 3
     patron_idle_s: float = 180.0
+    terminal_check_s: float = 2.0
     shutdown_grace_s: float = 5.0
     terminal_codecs: Mapping[str, TerminalSettings] = field(default_factory=_no_overrides)
 
     def __post_init__(self) -> None:
-        for name in ("idle_timeout_s", "login_timeout_s", "message_timeout_s", "patron_idle_s"):
+        for name in (
+            "idle_timeout_s",
+            "login_timeout_s",
+            "message_timeout_s",
+            "patron_idle_s",
+            "terminal_check_s",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive")
         for name in ("max_sessions", "max_prelogin", "max_prelogin_per_address"):
