@@ -56,6 +56,7 @@ from sip2.codec import (
     Login,
     PatronInformation,
     SCStatus,
+    checksum,
 )
 
 TERMINAL = "loadkiosk"
@@ -411,6 +412,7 @@ def generator(
     position = [0] * len(socks)
     sent_at = [0.0] * len(socks)
     buffers = [b""] * len(socks)
+    sent = [0] * len(socks)
     while time.monotonic() < start:
         time.sleep(min(0.01, max(0.0, start - time.monotonic())))
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
@@ -457,7 +459,8 @@ def generator(
                 continue
             position[index] = (position[index] + 1) % len(loop)
             sent_at[index] = answered
-            sock.send(loop[position[index]][1])
+            sent[index] += 1
+            sock.send(dated(loop[position[index]], sent[index]))
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     result.cpu_s = (cpu_after.ru_utime + cpu_after.ru_stime) - (
         cpu_before.ru_utime + cpu_before.ru_stime
@@ -465,6 +468,24 @@ def generator(
     pipe.send(result)
     for sock in socks:
         sock.close()
+
+
+# Where the terminal's transaction date sits in a checkout (11) and a checkin (09).
+DATE_AT = {"11": 4, "09": 3}
+DATE_BASE = dt.datetime(2026, 1, 1)
+
+
+def dated(step: tuple[str, bytes], sent: int) -> bytes:
+    """A checkout or checkin with a transaction date of its own (a second per request sent),
+    so that the server never takes it for the retry of an earlier one; other bytes as they are.
+    """
+    command, data = step
+    at = DATE_AT.get(command)
+    if at is None:
+        return data
+    moment = DATE_BASE + dt.timedelta(seconds=sent)
+    body = data[:at] + moment.strftime("%Y%m%d    %H%M%S").encode() + data[at + 18 : -5]
+    return body + checksum(body).encode() + b"\r"
 
 
 # -- scenarios ----------------------------------------------------------------------------------

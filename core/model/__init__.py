@@ -8,6 +8,7 @@ from core.model.catalog import Item, ItemStatus, Record
 from core.model.circulation import Fee, FeePayment, FeeStatus, Hold, HoldStatus, Loan
 from core.model.instance import Instance
 from core.model.patrons import Consent, Patron, ReadingHistory
+from core.model.replays import Sip2Replay
 from core.model.staff import SessionTicket, SipAccount, StaffKey, StaffUser
 from core.model.stats import CirculationCount
 
@@ -31,6 +32,7 @@ __all__ = [
     "ReadingHistory",
     "Record",
     "SessionTicket",
+    "Sip2Replay",
     "SipAccount",
     "StaffKey",
     "StaffUser",

@@ -148,12 +148,15 @@ def checkout(
     except DomainError as refusal:
         refused = _circ_refusal(CheckoutResponse, ctx, now, request, reason_text(refusal.reason))
         # A kiosk shows which book was refused: the title of a known item (AJ), nothing else.
-        return dataclasses.replace(refused, title=_title_of(tx, session, now, request.item_id))
+        return dataclasses.replace(refused, title=title_of(tx, session, now, request.item_id))
     return _circ_ok(CheckoutResponse, ctx, now, request, result.item, result.due_at, result.renewed)
 
 
-def _title_of(tx: Transactions, session: TerminalSession, now: dt.datetime, barcode: str) -> str:
+def title_of(tx: Transactions, session: TerminalSession, now: dt.datetime, barcode: str) -> str:
+    """The title of a known item, "" for an unknown barcode."""
     assert session.actor is not None
+    if not barcode:
+        return ""
     try:
         with tx.read() as uow:
             return items.find_item(uow, session.actor, now, barcode).title

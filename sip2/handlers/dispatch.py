@@ -21,6 +21,7 @@ from core.services.accounts import (
     terminal_enabled,
 )
 from core.services.patrons import PinAttempt, begin_pin_attempt, finish_pin_attempt
+from core.services.replays import find_replay, remember_replay, replay_key
 from core.store.uow import Transactions
 from sip2.codec import (
     SUPPORTED_MESSAGES_ORDER,
@@ -53,8 +54,10 @@ from sip2.handlers._common import (
     HandlerContext,
     HandlerOptions,
 )
+from sip2.handlers.circulation import title_of as _title_of
 from sip2.handlers.profiles import BUILT_IN, FieldProfile
 from sip2.handlers.refusals import negative_answer
+from sip2.handlers.replays import applied, kept_form, restored, transaction_parts
 from sip2.handlers.session import TerminalSession
 from sip2.handlers.throttle import LoginThrottle
 
@@ -318,7 +321,22 @@ class Sip2Handlers:
             if proven is not True:
                 return self.pin_refusal(request, now, proven)
         route = _ROUTES[type(request)]
-        return wire_safe(route(self.ctx, tx, session, now, request))
+        parts = transaction_parts(session, request)
+        if parts is None:
+            return wire_safe(route(self.ctx, tx, session, now, request))
+        # A retry of a transaction already applied gets its first answer and changes nothing;
+        # the answer is kept in the same transaction (the batch) as the change (docs/sip2.md).
+        with tx.read() as uow:
+            key = replay_key(uow, parts)
+            kept = find_replay(uow, now, key)
+        if kept is not None:
+            title = _title_of(tx, session, now, getattr(request, "item_id", None) or "")
+            return wire_safe(restored(kept, request, title))
+        answer = wire_safe(route(self.ctx, tx, session, now, request))
+        if applied(answer):
+            with tx.write() as uow:
+                remember_replay(uow, now, key, kept_form(answer))
+        return answer
 
     def pin_refusal(self, request: Message, now: dt.datetime, proven: bool | None) -> Message:
         """The same refusal for every card, known or not, and every item (PRIV-16)."""

@@ -268,9 +268,15 @@ class DatabaseExecutor:
         others = [job for job in joining if not job.reads_only]
         if others:
             with self._turn():
-                self._run_joined(others, token)
+                held = self._run_joined(others, token, post_held=False)
+            if held:  # once the other workers may write again
+                self._post(token, held)
 
-    def _run_joined(self, batch: list[_Job[object]], token: trio.lowlevel.TrioToken) -> None:
+    def _run_joined(
+        self, batch: list[_Job[object]], token: trio.lowlevel.TrioToken, *, post_held: bool = True
+    ) -> list[tuple[_Job[object], outcome.Outcome[object]]]:
+        """Run ``batch`` in one ``Store.batch()``; post the answers, or return those held for
+        the commit when ``post_held`` is False."""
         assert self._store is not None
         done: set[int] = set()
         held: list[tuple[_Job[object], outcome.Outcome[object]]] = []
@@ -291,9 +297,11 @@ class DatabaseExecutor:
             self._post(token, [(job, failed) for job in batch if id(job) not in done])
             if not isinstance(error, Exception):
                 raise
-            return
-        if held:
+            return []
+        if held and post_held:
             self._post(token, held)
+            return []
+        return held
 
 
 class HashWorkers(_ThreadLane):

@@ -328,10 +328,13 @@ async def test_terminal_cannot_lift_a_staff_block(
 async def test_holds_place_change_cancel(
     nursery: trio.Nursery, handlers: Sip2Handlers, store: Store
 ) -> None:
+    sent = iter(range(100))
+
     def hold(mode: str, pickup: str | None = None) -> Hold:
+        # Each request at its own second: the same date again would be a retry (docs/sip2.md).
         return Hold(
             hold_mode=mode,
-            transaction_date=LOCAL_NOW,
+            transaction_date=LOCAL_NOW + dt.timedelta(seconds=next(sent)),
             institution_id="main",
             patron_id=PATRON,
             item_id=ITEMS[0],
