@@ -99,6 +99,9 @@ def serve(
     log = tmp_path / "serve.log"
     command = [sys.executable, "-c", RETICENT, "--config", str(config), "serve", *options]
     environ = {**os.environ, **(env or {})}
+    if "WATCHDOG_USEC" in environ:
+        # As systemd does: the watchdog belongs to the main process (the one exec'd here).
+        command = ["sh", "-c", 'WATCHDOG_PID=$$; export WATCHDOG_PID; exec "$@"', "sh", *command]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log.open("wb"), env=environ)
     served = Served(process, log)
     assert process.stdout is not None
@@ -106,7 +109,8 @@ def serve(
     if not re.search(r"SIP2 on 127\.0\.0\.1:\d+", served.lines[0]):
         served.stop()
         raise AssertionError(f"serve did not start: {served.lines} {served.log_text()}")
-    more = 2 if "--metrics-listen" in options else 1  # "try it", then the metrics address
+    # "try it", then the metrics address; worker processes print neither.
+    more = 0 if "--sip2-workers" in options else 2 if "--metrics-listen" in options else 1
     served.lines += [process.stdout.readline().decode() for _ in range(more)]
     port = sip2_port(config)
     deadline = time.monotonic() + START_TIMEOUT_S

@@ -102,6 +102,32 @@ def test_the_watchdog_pings_at_half_the_period(
     assert 0.8 <= elapsed <= 5  # two intervals of 0.5 s, with room for a busy machine
 
 
+def test_worker_processes_say_ready_once_and_each_pings(
+    tmp_path: Path, notify_socket: tuple[socket.socket, str]
+) -> None:
+    sock, address = notify_socket
+    config = make_instance(tmp_path)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # who sent each datagram
+    env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": str(WATCHDOG_USEC)}
+    served = serve(config, tmp_path, "--no-daily-jobs", "--sip2-workers", "2", env=env)
+    senders: dict[str, set[int]] = {}
+    try:
+        deadline = time.monotonic() + 20
+        while len(senders.get("WATCHDOG=1", ())) < 2 and time.monotonic() < deadline:
+            data, ancillary, _, _ = sock.recvmsg(4096, socket.CMSG_SPACE(12))
+            pid = next(
+                int.from_bytes(payload[:4], "little")
+                for level, kind, payload in ancillary
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS
+            )
+            senders.setdefault(data.decode().split("\n")[0], set()).add(pid)
+    finally:
+        assert served.stop() == 0
+    assert len(senders["READY=1"]) == 1  # worker 0 speaks for the shared ports
+    workers = senders["WATCHDOG=1"]
+    assert len(workers) == 2 and served.process.pid not in workers  # each worker's own loop
+
+
 def test_no_notification_socket_means_no_notifier() -> None:
     assert Notifier.from_environ({}, os.getpid()) is None
     assert Notifier.from_environ({"NOTIFY_SOCKET": "vsock:2:1"}, os.getpid()) is None
