@@ -180,6 +180,8 @@ async def run_appliance(
     # The one lane for database work in this process; several workers take turns to write.
     database = DatabaseExecutor(store, writer_turn=None if role is None else role.writer_turn)
     metrics = ApplianceMetrics() if _metrics_address(ctx, args) is not None else None
+    if metrics is not None:
+        metrics.watch_queue(database.queue_depth)
     # The parent of worker processes is the service's main process (systemd's MAINPID).
     notifier = Notifier.from_environ(ctx.environ, os.getpid() if role is None else os.getppid())
     stop = trio.Event()
@@ -195,6 +197,7 @@ async def run_appliance(
                     stop=stop,
                     database=database,
                     reuse_port=role is not None,
+                    observer=metrics,
                 )
             )
         except OSError as error:

@@ -15,6 +15,7 @@ pool), ``_settings``, ``_sockets`` (``SO_REUSEPORT``) and ``_processes`` (worker
 """
 
 from sip2.server._lanes import DatabaseExecutor, HashWorkers
+from sip2.server._observer import NoObserver, ServerObserver
 from sip2.server._processes import RestartPolicy, supervise
 from sip2.server._serve import check_listeners, serve_sip2, utc_now
 from sip2.server._settings import Listener, ServerLimits
@@ -24,8 +25,10 @@ __all__ = [
     "DatabaseExecutor",
     "HashWorkers",
     "Listener",
+    "NoObserver",
     "RestartPolicy",
     "ServerLimits",
+    "ServerObserver",
     "check_listeners",
     "reserve_port",
     "serve_sip2",

@@ -37,6 +37,7 @@ from sip2.codec import (
 )
 from sip2.handlers import Lanes, Sip2Handlers, TerminalSession
 from sip2.handlers.refusals import negative_answer
+from sip2.server._observer import NoObserver, ServerObserver
 from sip2.server._settings import Listener, ServerLimits
 
 log = logging.getLogger("reticent.sip2")
@@ -63,6 +64,7 @@ class ServerState:
     # Connections not logged in yet, oldest first (ServerLimits.max_prelogin).
     prelogin: OrderedDict[Conversation, None] = field(default_factory=OrderedDict)
     numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    observer: ServerObserver = field(default_factory=NoObserver)
 
     def drain(self) -> None:
         """Shutdown: idle connections close now, busy ones after their answer is written."""
@@ -304,6 +306,8 @@ class Conversation:
             self.conn.settings = self.listener.codec
             if self not in state.prelogin:
                 state.admit_prelogin(self)
+            state.observer.login_refused()
+            state.observer.terminal_changed(self, None)
             log.warning(
                 "login failed",
                 extra=fields(conn=self.number, failures=session.failed_logins),
@@ -311,6 +315,7 @@ class Conversation:
             return
         self.conn.settings = state.limits.terminal_codecs.get(session.login, self.listener.codec)
         state.prelogin.pop(self, None)
+        state.observer.terminal_changed(self, session.login)
         log.info("login", extra=fields(conn=self.number, terminal=session.login))
 
     async def _answer_garbage(self, error: RemoteProtocolError) -> None:
@@ -327,6 +332,7 @@ class Conversation:
         self, command: str, outcome: str, started: float, answer: str | None = None
     ) -> None:
         self.requests += 1
+        self.state.observer.request_answered(command, outcome, trio.current_time() - started)
         # One line per request is required; it runs on the event loop for every request, so
         # nothing is built when INFO is off, and the record is made directly (no caller lookup
         # in the stack, one dict of fields).
@@ -368,10 +374,12 @@ async def serve_connection(state: ServerState, listener: Listener, stream: trio.
                 limit=state.limits.max_sessions,
             ),
         )
+        state.observer.connection_refused()
         await trio.aclose_forcefully(stream)
         return
     conversation = Conversation(state, stream, listener, number, address)
     state.open.add(conversation)
+    state.observer.connection_opened(conversation)
     state.admit_prelogin(conversation)
     tls = isinstance(stream, trio.SSLStream)
     log.info(
@@ -389,6 +397,7 @@ async def serve_connection(state: ServerState, listener: Listener, stream: trio.
         )
     finally:
         state.open.discard(conversation)
+        state.observer.connection_closed(conversation)
         state.prelogin.pop(conversation, None)
         await close_quietly(stream)
         log.info(

@@ -116,6 +116,10 @@ class DatabaseExecutor:
     def store(self) -> Store | None:
         return self._store
 
+    def queue_depth(self) -> int:
+        """Calls waiting for the next batch (read by the metrics endpoint, from its thread)."""
+        return len(self._queue)
+
     def bind(self, store: Store) -> None:
         """Group-commit through ``store`` from now on (the store the calls write to)."""
         self._store = store

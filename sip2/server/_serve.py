@@ -20,6 +20,7 @@ from core.security.network import is_loopback
 from sip2.handlers import Lanes, Sip2Handlers
 from sip2.server._connection import ServerState, fields, serve_connection
 from sip2.server._lanes import DatabaseExecutor, HashWorkers
+from sip2.server._observer import NoObserver, ServerObserver
 from sip2.server._settings import Listener, ServerLimits
 from sip2.server._sockets import open_reuse_port_listeners
 
@@ -121,6 +122,7 @@ async def serve_sip2(
     database: DatabaseExecutor | None = None,
     hashing: HashWorkers | None = None,
     reuse_port: bool = False,
+    observer: ServerObserver | None = None,
     task_status: trio.TaskStatus[list[tuple[str, int]]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve SIP2 on ``listeners`` until cancelled or until ``stop`` is set (see module doc).
@@ -129,7 +131,8 @@ async def serve_sip2(
     0 picks a free port). ``clock`` gives the time each request is handled at. ``database``
     is the process's one database executor (a new one when not given); ``hashing`` runs argon2.
     ``reuse_port`` opens the listening sockets with ``SO_REUSEPORT``, for one of several worker
-    processes serving the same ports (``sip2.server._sockets``).
+    processes serving the same ports (``sip2.server._sockets``). ``observer`` is told about
+    connections, logins and answered requests (``sip2.server._observer``; metrics).
     Raises ValueError before opening anything for a plain TCP listener off the loopback
     without ``allow_plaintext``.
     """
@@ -139,7 +142,7 @@ async def serve_sip2(
     if database.store is None:  # group commit through the store the handlers write to
         database.bind(handlers.ctx.store)
     lanes = Lanes(database, hashing if hashing is not None else HashWorkers())
-    state = ServerState(handlers, limits, clock, lanes)
+    state = ServerState(handlers, limits, clock, lanes, observer=observer or NoObserver())
     opened = await _open(listeners, reuse_port)
     _warn_plaintext(listeners)
     bound = [address for _, sockets in opened for address in _bound(sockets)]
