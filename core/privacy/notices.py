@@ -158,7 +158,9 @@ class NoticeReport:
 
 
 @dataclass(frozen=True)
-class _Due:
+class DueNotice:
+    """One notice a run owes: to whom, of which kind, with the count it reports."""
+
     patron_id: int
     kind: NoticeKind
     count: int
@@ -180,7 +182,7 @@ def _counts(session: Session, query: Select[int, int]) -> dict[int, int]:
 
 def _due_notices(
     session: Session, since: dt.datetime, now: dt.datetime, calendar: Calendar
-) -> list[_Due]:
+) -> list[DueNotice]:
     """Who is owed which notice: only things that happened in [since, now) trigger one.
 
     Hold ready: the copy was put on the hold shelf in the window (the trapped item's
@@ -220,19 +222,19 @@ def _due_notices(
         batch = patron_ids[start : start + ID_BATCH]
         query = select(Patron.id, Patron.given_name, Patron.email).where(Patron.id.in_(batch))
         patrons.update((row.id, (row.given_name, row.email)) for row in session.execute(query))
-    due: list[_Due] = []
+    due: list[DueNotice] = []
     for kind, by_patron in counts.items():
         for patron_id, count in sorted(by_patron.items()):
             given, email = patrons[patron_id]
-            due.append(_Due(patron_id, kind, count, first_name(given), email or None))
+            due.append(DueNotice(patron_id, kind, count, first_name(given), email or None))
     return due
 
 
 def _deliver(
-    due: Iterable[_Due], options: NoticeOptions, transport: NoticeTransport
-) -> tuple[list[tuple[_Due, str]], int]:
+    due: Iterable[DueNotice], options: NoticeOptions, transport: NoticeTransport
+) -> tuple[list[tuple[DueNotice, str]], int]:
     """Send each notice; return what was delivered through which channel, and the failures."""
-    delivered: list[tuple[_Due, str]] = []
+    delivered: list[tuple[DueNotice, str]] = []
     failed = 0
     # E-mail first: a mail server refused for lack of STARTTLS stops the run before anything
     # is printed, so the whole run can be repeated once the server is fixed.
@@ -257,38 +259,53 @@ def _deliver(
     return delivered, failed
 
 
-def send_notices(
-    store: Store, now: dt.datetime, options: NoticeOptions, transport: NoticeTransport
-) -> NoticeReport:
-    """Send the notices due since the previous run; keep them only for patrons who opted in.
+@dataclass(frozen=True)
+class NoticePlan:
+    """The notices one run owes, read from the store (no transaction stays open after)."""
 
-    A run is remembered by one audit event holding counts only, whose time starts the next
-    run's window; so nothing is sent twice and nothing about non-consenting patrons is kept
-    (PRIV-03, PRIV-10). A DeliveryError stops the run before it is remembered.
-    """
+    since: dt.datetime
+    now: dt.datetime
+    due: tuple[DueNotice, ...]
+
+    def count(self, kind: NoticeKind) -> int:
+        return sum(1 for d in self.due if d.kind is kind)
+
+
+@dataclass(frozen=True)
+class NoticeDelivery:
+    """What a run delivered, through which channel, and how many the mail server refused."""
+
+    delivered: tuple[tuple[DueNotice, str], ...]
+    failed: int
+
+
+def plan_notices(store: Store, now: dt.datetime, options: NoticeOptions) -> NoticePlan:
+    """Read who is owed which notice since the previous run (one read transaction)."""
     with store.read() as uow:
         since = _window_start(uow.session, now, options.first_run_lookback)
         due = _due_notices(uow.session, since, now, store.env.rules.calendar)
-    by_kind = {kind: sum(1 for d in due if d.kind is kind) for kind in NoticeKind}
-    if options.dry_run:
-        emailed = sum(1 for d in due if d.email is not None and transport.can_email)
-        return NoticeReport(
-            since=since,
-            hold_ready=by_kind[NoticeKind.HOLD_READY],
-            overdue=by_kind[NoticeKind.OVERDUE],
-            fee=by_kind[NoticeKind.FEE],
-            emailed=emailed,
-            printed=len(due) - emailed,
-            dry_run=True,
-        )
-    # Delivery happens outside any transaction: a slow mail server must not hold the write lock.
+    return NoticePlan(since, now, tuple(due))
+
+
+def deliver_notices(
+    plan: NoticePlan, options: NoticeOptions, transport: NoticeTransport
+) -> NoticeDelivery:
+    """Send or print every notice of the plan; touches no store, so it holds no lock and, in
+    `serve`, runs off the database lane (a slow mail server delays no SIP2 answer)."""
     try:
-        delivered, failed = _deliver(due, options, transport)
+        delivered, failed = _deliver(plan.due, options, transport)
     finally:
         transport.close()
+    return NoticeDelivery(tuple(delivered), failed)
+
+
+def record_notices(store: Store, plan: NoticePlan, delivery: NoticeDelivery) -> NoticeReport:
+    """Remember the run (one write transaction): a sent-notice row only for patrons who opted
+    in to `notification_history`, e-mailed or printed alike, and one audit event of counts."""
+    now = plan.now
     recorded = 0
     with store.write() as uow:
-        for notice, channel in delivered:
+        for notice, channel in delivery.delivered:
             # PRIV-10: notification history only with the patron's opt-in.
             if has_consent(uow.session, notice.patron_id, NOTIFICATION_HISTORY):
                 uow.session.add(
@@ -301,15 +318,15 @@ def send_notices(
                     )
                 )
                 recorded += 1
-        emailed = sum(1 for _, channel in delivered if channel == "email")
+        emailed = sum(1 for _, channel in delivery.delivered if channel == "email")
         report = NoticeReport(
-            since=since,
-            hold_ready=by_kind[NoticeKind.HOLD_READY],
-            overdue=by_kind[NoticeKind.OVERDUE],
-            fee=by_kind[NoticeKind.FEE],
+            since=plan.since,
+            hold_ready=plan.count(NoticeKind.HOLD_READY),
+            overdue=plan.count(NoticeKind.OVERDUE),
+            fee=plan.count(NoticeKind.FEE),
             emailed=emailed,
-            printed=len(delivered) - emailed,
-            failed=failed,
+            printed=len(delivery.delivered) - emailed,
+            failed=delivery.failed,
             recorded=recorded,
         )
         append_event(
@@ -329,3 +346,28 @@ def send_notices(
             },
         )
     return report
+
+
+def send_notices(
+    store: Store, now: dt.datetime, options: NoticeOptions, transport: NoticeTransport
+) -> NoticeReport:
+    """Send the notices due since the previous run; keep them only for patrons who opted in.
+
+    A run is remembered by one audit event holding counts only, whose time starts the next
+    run's window; so nothing is sent twice and nothing about non-consenting patrons is kept
+    (PRIV-03, PRIV-10). A DeliveryError stops the run before it is remembered. Plan, deliver
+    and record are the three steps below; delivery happens with no transaction open.
+    """
+    plan = plan_notices(store, now, options)
+    if options.dry_run:
+        emailed = sum(1 for d in plan.due if d.email is not None and transport.can_email)
+        return NoticeReport(
+            since=plan.since,
+            hold_ready=plan.count(NoticeKind.HOLD_READY),
+            overdue=plan.count(NoticeKind.OVERDUE),
+            fee=plan.count(NoticeKind.FEE),
+            emailed=emailed,
+            printed=len(plan.due) - emailed,
+            dry_run=True,
+        )
+    return record_notices(store, plan, deliver_notices(plan, options, transport))

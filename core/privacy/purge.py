@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,25 +113,30 @@ class PurgeReport:
         return "\n".join(lines)
 
 
+# A purge is a sequence of steps, each one write transaction: it yields after each, so whoever
+# drives it decides what runs in between (in `serve`, SIP2 requests on the database lane).
+Steps = Generator[None, None, int]
+
+
 def _batched(
     store: Store,
     select_batch: Callable[[Session, int], Sequence[int]],
     remove: Callable[[Session, Sequence[int]], object],
     batch_size: int,
-) -> int:
-    """Run `remove` on successive batches of ids, each in its own write transaction.
-
-    Short transactions let the SIP2 server keep writing between batches (one writer at a time).
-    """
+) -> Steps:
+    """Run `remove` on successive batches of ids, each in its own write transaction (a step);
+    the total removed is the generator's return value."""
     total, last_id = 0, 0
     while True:
         with store.write() as uow:
             # PRIV-07: overwrite deleted content; the engine sets it too, this makes it certain.
             secure_delete(uow.session)
             ids = select_batch(uow.session, last_id)
-            if not ids:
-                return total
-            remove(uow.session, ids)
+            if ids:
+                remove(uow.session, ids)
+        yield
+        if not ids:
+            return total
         total += len(ids)
         last_id = ids[-1]
         if len(ids) < batch_size:
@@ -279,13 +284,15 @@ def _old_chain_intact(session: Session, boundary: int) -> bool:
     return verify_events(events, key, start_hash, first_id=start_id + 1).first_broken is None
 
 
-def _purge_audit(store: Store, cut: Cutoffs, now: dt.datetime, batch_size: int) -> tuple[int, bool]:
+def _purge_audit(
+    store: Store, cut: Cutoffs, now: dt.datetime, batch_size: int
+) -> Generator[None, None, tuple[int, bool]]:
     with store.read() as uow:
         boundary = _audit_boundary(uow.session, cut)
-        if boundary is None:
-            return 0, True
-        if not _old_chain_intact(uow.session, boundary):
-            return 0, False
+        intact = boundary is None or _old_chain_intact(uow.session, boundary)
+    yield
+    if boundary is None or not intact:
+        return 0, intact
     total = 0
     while True:
         with store.write() as uow:
@@ -296,9 +303,11 @@ def _purge_audit(store: Store, cut: Cutoffs, now: dt.datetime, batch_size: int) 
                 .order_by(AuditEvent.id)
                 .limit(batch_size)
             ).all()
-            if not ids:
-                return total, True
-            total += remove_events_through(uow.session, ids[-1], now=now)
+            if ids:
+                total += remove_events_through(uow.session, ids[-1], now=now)
+        yield
+        if not ids:
+            return total, True
 
 
 def _dry_counts(store: Store, cut: Cutoffs) -> dict[str, int]:
@@ -346,63 +355,76 @@ def truncate_wal(store: Store) -> bool:
     return row is not None and int(row[0]) == 0
 
 
-def purge(
-    store: Store,
-    now: dt.datetime,
-    rules: RetentionRules,
-    *,
-    dry_run: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    actor: Actor | None = None,
-) -> PurgeReport:
-    """Remove what the retention rules say has expired; a dry run only counts (PRIV-07).
-
-    Each rule deletes in batches of `batch_size`, each its own write transaction, with
-    `secure_delete` on; the WAL is emptied at the end. The run is recorded and audited with
-    counts only.
-    """
-    who = actor if actor is not None else system_actor()
-    who.require(Permission.RETENTION)
+def _check_batch_size(batch_size: int) -> None:
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}")
+
+
+class PurgeSteps:
+    """A purge run as short write transactions: each `step()` runs the next one (PRIV-07).
+
+    `purge` runs them back to back; `reticent serve` runs each as its own call on the database
+    lane, so SIP2 requests are answered between any two of them (config/daily.py). Each rule
+    deletes in batches of `batch_size` with `secure_delete` on; the run is recorded and audited
+    with counts only, then the WAL is emptied.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        now: dt.datetime,
+        rules: RetentionRules,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        actor: Actor | None = None,
+    ) -> None:
+        who = actor if actor is not None else system_actor()
+        who.require(Permission.RETENTION)
+        _check_batch_size(batch_size)
+        self._steps = _purge_steps(store, now, rules, batch_size, who)
+        self.report: PurgeReport | None = None  # set once the last step has run
+
+    def step(self) -> bool:
+        """Run the next transaction; False once the purge is complete (`report` is then set)."""
+        if self.report is not None:
+            return False
+        try:
+            next(self._steps)
+        except StopIteration as done:
+            self.report = done.value
+            return False
+        return True
+
+
+def _purge_steps(
+    store: Store, now: dt.datetime, rules: RetentionRules, batch_size: int, who: Actor
+) -> Generator[None, None, PurgeReport]:
     cut = rules.cutoffs(now)
-    if dry_run:
-        counts = _dry_counts(store, cut)
-        return PurgeReport(
-            at=now,
-            dry_run=True,
-            reading_history=counts["reading_history"],
-            settled_fees=counts["settled_fees"],
-            sent_notices=counts["sent_notices"],
-            staff_notes=counts["staff_notes"],
-            patrons=counts["patrons"],
-            audit_events=counts["audit_events"],
-        )
 
     def removing(
         id_column: InstrumentedAttribute[int], where: ColumnElement[bool]
     ) -> Callable[[Session, int], Sequence[int]]:
         return lambda session, after: _keyset(session, id_column, where, after, batch_size)
 
-    history = _batched(
+    history = yield from _batched(
         store,
         removing(ReadingHistory.id, _reading_history_expired(cut)),
         lambda s, ids: _destroy(s, ReadingHistory, ids),
         batch_size,
     )
-    fees = _batched(
+    fees = yield from _batched(
         store,
         removing(Fee.id, _settled_fee_expired(cut)),
         lambda s, ids: _bulk(s, delete(Fee).where(Fee.id.in_(id_set(ids)))),  # payments cascade
         batch_size,
     )
-    notices = _batched(
+    notices = yield from _batched(
         store,
         removing(SentNotice.id, _notice_expired(cut)),
         lambda s, ids: _destroy(s, SentNotice, ids),
         batch_size,
     )
-    notes = _batched(  # PRIV-06: a staff note does not outlive its expiry day
+    notes = yield from _batched(  # PRIV-06: a staff note does not outlive its expiry day
         store,
         removing(Patron.id, _note_expired(cut)),
         lambda s, ids: _bulk(
@@ -415,13 +437,13 @@ def purge(
     )
     ledger = PurgeLedger.for_engine(store.engine)
     today = now.astimezone(dt.UTC).date()
-    patrons = _batched(
+    patrons = yield from _batched(
         store,
         removing(Patron.id, _patron_expired(cut)),
         lambda s, ids: delete_patrons(s, ids, ledger, today),
         batch_size,
     )
-    audit, intact = _purge_audit(store, cut, now, batch_size)
+    audit, intact = yield from _purge_audit(store, cut, now, batch_size)
     report = PurgeReport(
         at=now,
         dry_run=False,
@@ -434,7 +456,43 @@ def purge(
         audit_chain_intact=intact,
     )
     _record_run(store, report, who)
+    yield
     return dataclasses.replace(report, wal_truncated=truncate_wal(store))
+
+
+def purge(
+    store: Store,
+    now: dt.datetime,
+    rules: RetentionRules,
+    *,
+    dry_run: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    actor: Actor | None = None,
+) -> PurgeReport:
+    """Remove what the retention rules say has expired; a dry run only counts (PRIV-07).
+
+    The steps of `PurgeSteps`, one after the other.
+    """
+    if dry_run:
+        who = actor if actor is not None else system_actor()
+        who.require(Permission.RETENTION)
+        _check_batch_size(batch_size)
+        counts = _dry_counts(store, rules.cutoffs(now))
+        return PurgeReport(
+            at=now,
+            dry_run=True,
+            reading_history=counts["reading_history"],
+            settled_fees=counts["settled_fees"],
+            sent_notices=counts["sent_notices"],
+            staff_notes=counts["staff_notes"],
+            patrons=counts["patrons"],
+            audit_events=counts["audit_events"],
+        )
+    steps = PurgeSteps(store, now, rules, batch_size=batch_size, actor=actor)
+    while steps.step():
+        pass
+    assert steps.report is not None
+    return steps.report
 
 
 def _record_run(store: Store, report: PurgeReport, actor: Actor) -> None:

@@ -79,7 +79,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.TERMINAL: frozenset({_P.CIRCULATE, _P.BLOCK_PATRON}),
-    Role.SYSTEM: frozenset({_P.PURGE, _P.RETENTION, _P.AUDIT_VERIFY}),
+    # CIRCULATE: the daily hold expiry returns lapsed copies from the hold shelf.
+    Role.SYSTEM: frozenset({_P.PURGE, _P.RETENTION, _P.AUDIT_VERIFY, _P.CIRCULATE}),
 }
 
 
