@@ -1,12 +1,16 @@
-"""The daily jobs `reticent serve` runs: retention and purge (PRIV-07), then notices (PRIV-10)."""
+"""The jobs `reticent serve` runs: daily retention, hold expiry and notices (PRIV-07, PRIV-10),
+and the hourly emptying of the write-ahead log."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+import trio
 
 from config.privacy_wiring import (
     backup_folder,
@@ -18,14 +22,17 @@ from config.privacy_wiring import (
 from config.settings import Settings
 from core.privacy.canary import canary_status
 from core.privacy.keyring import prune_retired_keys
-from core.privacy.notices import send_notices
-from core.privacy.purge import last_purge_at, run_retention
+from core.privacy.notices import deliver_notices, plan_notices, record_notices
+from core.privacy.purge import PurgeSteps, delete_expired_backups, last_purge_at, truncate_wal
+from core.services.hold_expiry import HoldExpiryReport, expire_holds
 from core.store.uow import Store
+from sip2.server import DatabaseExecutor
 
 log = logging.getLogger("reticent.daily")
 
 # A restarted appliance catches up: a purge older than this runs at once, not at the next hour.
 CATCH_UP_AFTER = dt.timedelta(hours=24)
+WAL_TRUNCATE_EVERY_S = 3600.0  # docs/data-inventory.md states this bound
 
 
 class JobObserver(Protocol):
@@ -51,26 +58,50 @@ def purge_is_due(store: Store, now: dt.datetime) -> bool:
     return last is None or now - last >= CATCH_UP_AFTER
 
 
-def run_daily_jobs(
-    settings: Settings, store: Store, now: dt.datetime, observer: JobObserver | None = None
+async def daily_jobs(
+    settings: Settings,
+    store: Store,
+    database: DatabaseExecutor,
+    now: dt.datetime,
+    observer: JobObserver | None = None,
 ) -> list[str]:
-    """Retention first (so no notice goes to someone just purged), then notices; counts only."""
-    report = run_retention(
-        store,
-        now,
-        retention_rules(settings.retention),
-        backup_dir=backup_folder(settings),
-        batch_size=settings.retention.batch_size,
-    )
+    """Retention first (so no notice goes to someone just purged), lapsed holds, then notices.
+
+    Every store transaction is its own call on the database lane (one purge batch, one batch of
+    lapsed holds, reading and recording the notices), so SIP2 requests are answered between
+    any two; files and mail are handled off the lane, with no transaction open. Counts only.
+    """
+    rules = retention_rules(settings.retention)
+    batch_size = settings.retention.batch_size
+    steps = PurgeSteps(store, now, rules, batch_size=batch_size)
+    while await database.run_alone(steps.step):
+        pass
+    assert steps.report is not None
+    folder = backup_folder(settings)
+    backups = await trio.to_thread.run_sync(delete_expired_backups, folder, now, rules)
+    report = dataclasses.replace(steps.report, backups_deleted=backups)
     removed = " ".join(f"{name}={count}" for name, count in report.counts().items())
     lines = [f"retention removed {removed}"]
     if observer is not None:
         observer.purge_ran(report.counts(), now.timestamp())
-    rules = retention_rules(settings.retention)
-    keys = prune_retired_keys(settings.key_path, backup_folder(settings), now, rules)
+    keys = await trio.to_thread.run_sync(prune_retired_keys, settings.key_path, folder, now, rules)
     if keys:
         lines.append(f"retired keys no kept backup needs, destroyed: {keys}")
-    notices = send_notices(store, now, notice_options(settings), notice_transport(settings))
+    lapsed = HoldExpiryReport()
+    while True:
+        batch = await database.run_alone(_expire_hold_batch, store, now, batch_size)
+        lapsed += batch
+        if batch.lapsed < batch_size:
+            break
+    lines.append(
+        f"holds lapsed: {lapsed.requests_lapsed} requests, {lapsed.shelf_lapsed} on the shelf "
+        f"({lapsed.retrapped} copies set aside for the next in line)"
+    )
+    options = notice_options(settings)
+    plan = await database.run_alone(plan_notices, store, now, options)
+    transport = notice_transport(settings)
+    delivery = await trio.to_thread.run_sync(deliver_notices, plan, options, transport)
+    notices = await database.run_alone(record_notices, store, plan, delivery)
     if observer is not None:
         observer.notices_delivered(notices.emailed, notices.printed, notices.failed)
     lines.append(
@@ -79,6 +110,28 @@ def run_daily_jobs(
     )
     lines.append(canary_reminder(settings, now))
     return lines
+
+
+def _expire_hold_batch(store: Store, now: dt.datetime, limit: int) -> HoldExpiryReport:
+    with store.write() as uow:
+        return expire_holds(uow, now, limit=limit)
+
+
+def run_daily_jobs(
+    settings: Settings, store: Store, now: dt.datetime, observer: JobObserver | None = None
+) -> list[str]:
+    """`daily_jobs` outside `serve`: the same steps, one after the other."""
+    return trio.run(daily_jobs, settings, store, DatabaseExecutor(), now, observer)
+
+
+async def empty_the_wal_hourly(store: Store, database: DatabaseExecutor) -> None:
+    """A TRUNCATE checkpoint every hour, on the lane: the bound on how long a deleted row can
+    stay in the write-ahead log when no checkpoint after its delete could empty it
+    (docs/data-inventory.md, "Deleted rows leave the disk")."""
+    while True:
+        await trio.sleep(WAL_TRUNCATE_EVERY_S)
+        if not await database.run_alone(truncate_wal, store):
+            log.warning("wal not emptied", extra={"fields": {"reason": "a reader was active"}})
 
 
 def canary_reminder(settings: Settings, now: dt.datetime) -> str:

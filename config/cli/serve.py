@@ -29,7 +29,7 @@ import trio
 
 from config.bootstrap import configure_logging
 from config.cli._context import EXIT_OK, Context
-from config.daily import purge_is_due, run_daily_jobs, seconds_until
+from config.daily import daily_jobs, empty_the_wal_hourly, purge_is_due, seconds_until
 from config.metrics import ApplianceMetrics, MetricsEndpoint
 from config.sd_notify import Notifier
 from config.settings import MAX_SIP2_WORKERS, check_metrics_address, parse_host_port
@@ -134,7 +134,8 @@ async def _metrics_served(
 async def _daily(
     ctx: Context, store: Store, database: DatabaseExecutor, metrics: ApplianceMetrics | None
 ) -> None:
-    """Retention and notices once a day at `retention.daily_hour`, on the database lane."""
+    """Retention, hold expiry and notices once a day at `retention.daily_hour`, each store
+    transaction its own call on the database lane (config/daily.py)."""
     settings = ctx.settings
     catch_up = await database.run_alone(purge_is_due, store, ctx.clock())
     while True:
@@ -143,7 +144,7 @@ async def _daily(
             await trio.sleep(seconds_until(ctx.clock(), hour, zone))
         catch_up = False
         try:
-            lines = await database.run_alone(run_daily_jobs, settings, store, ctx.clock(), metrics)
+            lines = await daily_jobs(settings, store, database, ctx.clock(), metrics)
         except Exception as error:  # the appliance keeps serving; the self-audit will say it
             log.error("daily job failed", extra={"fields": {"error": type(error).__name__}})
             if metrics is not None:
@@ -205,6 +206,7 @@ async def run_appliance(
         daily = trio.CancelScope()
         if not args.no_daily_jobs and (role is None or role.runs_daily_jobs):
             nursery.start_soon(_in_scope, daily, _daily(ctx, store, database, metrics))
+            nursery.start_soon(_in_scope, daily, empty_the_wal_hourly(store, database))
         addresses = ", ".join(f"{host}:{port}" for host, port in bound)
         if role is None:
             ctx.out(f"reticent serving {settings.library.name}: SIP2 on {addresses}")
