@@ -17,10 +17,12 @@ from config.privacy_wiring import (
     canary_file,
     notice_options,
     notice_transport,
+    print_folder,
     retention_rules,
 )
 from config.settings import Settings
 from core.privacy.canary import canary_status
+from core.privacy.delivery import delete_old_print_files
 from core.privacy.keyring import prune_retired_keys
 from core.privacy.notices import deliver_notices, plan_notices, record_notices
 from core.privacy.purge import PurgeSteps, delete_expired_backups, last_purge_at, truncate_wal
@@ -99,7 +101,7 @@ async def daily_jobs(
     )
     options = notice_options(settings)
     plan = await database.run_alone(plan_notices, store, now, options)
-    transport = notice_transport(settings)
+    transport = notice_transport(settings, now)
     delivery = await trio.to_thread.run_sync(deliver_notices, plan, options, transport)
     notices = await database.run_alone(record_notices, store, plan, delivery)
     if observer is not None:
@@ -108,6 +110,12 @@ async def daily_jobs(
         f"notices: {notices.notices} (e-mail {notices.emailed}, printed {notices.printed}, "
         f"refused {notices.failed})"
     )
+    keep = dt.timedelta(hours=settings.notices.print_keep_hours)
+    old_prints = await trio.to_thread.run_sync(
+        delete_old_print_files, print_folder(settings), now, keep
+    )
+    hours = settings.notices.print_keep_hours
+    lines.append(f"print files older than {hours} h deleted: {old_prints}")
     lines.append(canary_reminder(settings, now))
     return lines
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 from pathlib import Path
 
@@ -9,11 +10,11 @@ from config.settings import Settings
 from config.settings_retention import RetentionSettings
 from core.errors import StoreError
 from core.policy.retention import RetentionRules
-from core.privacy.delivery import MailAndPrint, SmtpOptions
+from core.privacy.delivery import MailAndPrint, SmtpOptions, print_file
 from core.privacy.notices import NoticeOptions
 from core.privacy.purge import BACKUP_DIR_NAME, MAX_BATCH_SIZE
 
-PRINT_QUEUE_NAME = "print-queue.txt"
+PRINT_QUEUE_NAME = "print-queue"
 CANARY_NAME = "canary.json"
 HOURS_PER_DAY = 24
 
@@ -50,8 +51,14 @@ def _smtp_password(settings: Settings) -> str | None:
     return path.read_text(encoding="utf-8").strip()
 
 
-def notice_transport(settings: Settings) -> MailAndPrint:
-    """The delivery the [notices] section describes."""
+def print_folder(settings: Settings) -> Path:
+    """`notices.print_queue`, or `print-queue` in the data folder."""
+    return settings.notices.print_queue or settings.data_dir / PRINT_QUEUE_NAME
+
+
+def notice_transport(settings: Settings, now: dt.datetime) -> MailAndPrint:
+    """The delivery the [notices] section describes; printed notices of the run at `now` go
+    to a file of their own in the print folder (PRIV-10)."""
     notices = settings.notices
     smtp = None
     if notices.smtp_host is not None:
@@ -63,7 +70,7 @@ def notice_transport(settings: Settings) -> MailAndPrint:
             password=_smtp_password(settings),
             sender=notices.sender,
         )
-    return MailAndPrint(smtp, notices.print_queue or settings.data_dir / PRINT_QUEUE_NAME)
+    return MailAndPrint(smtp, print_file(print_folder(settings), now))
 
 
 def notice_options(settings: Settings, *, dry_run: bool = False) -> NoticeOptions:

@@ -30,6 +30,7 @@ class NoticesSettings:
     smtp_password_file: Path | None = None
     sender: str = "library@example.org"
     print_queue: Path | None = None
+    print_keep_hours: int = 48
     template_hold_ready: str = DEFAULT_HOLD_READY
     template_overdue: str = DEFAULT_OVERDUE
     template_fee: str = DEFAULT_FEE
@@ -40,7 +41,7 @@ class NoticesSettings:
             "smtp_host": "mail.example.org",
             "smtp_user": "reticent",
             "smtp_password_file": "/etc/reticent/smtp-password",
-            "print_queue": "/var/lib/reticent/print-queue.txt",
+            "print_queue": "/var/lib/reticent/print-queue",
         }
     )
     COMMENTS: ClassVar[Mapping[str, str]] = MappingProxyType(
@@ -51,7 +52,11 @@ class NoticesSettings:
             "smtp_user": "User name at the mail server, if it asks for one.",
             "smtp_password_file": "File holding the mail server password (never the password).",
             "sender": "The From address of notices.",
-            "print_queue": "File that printed notices are added to (default: data_dir).",
+            "print_queue": (
+                "Folder of print files: one per notice run, mode 0600 (default: print-queue in\n"
+                "data_dir). Print each file; it is deleted print_keep_hours after its run."
+            ),
+            "print_keep_hours": "Hours a print file is kept for printing before it is deleted.",
             "template_hold_ready": (
                 "Hold-ready notice. First line: subject. Allowed: $first_name $count $library\n"
                 "$contact. Never titles or barcodes (PRIV-10)."
@@ -71,6 +76,8 @@ class NoticesSettings:
                 "notices.starttls",
                 "may be false only for a mail relay on this machine",
             )
+        if self.print_keep_hours < 1:
+            raise ConfigError("configuration", "notices.print_keep_hours", "must be at least 1")
         if self.report_k < 2:
             raise ConfigError("configuration", "notices.report_k", "must be at least 2")
         try:

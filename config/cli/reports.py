@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 
 from config.bootstrap import build_store
 from config.cli._context import EXIT_OK, EXIT_REFUSED, Context
-from config.privacy_wiring import canary_file, notice_options, notice_transport, retention_rules
+from config.privacy_wiring import (
+    canary_file,
+    notice_options,
+    notice_transport,
+    print_folder,
+    retention_rules,
+)
 from config.settings import Settings
 from core.errors import PermissionDenied, StoreError
 from core.privacy.notices import send_notices
@@ -28,7 +35,7 @@ from core.services.actors import Actor, local_admin
 def cmd_notices_send(ctx: Context, args: argparse.Namespace) -> int:
     settings = ctx.settings
     options = notice_options(settings, dry_run=args.dry_run)
-    transport = notice_transport(settings)
+    transport = notice_transport(settings, ctx.clock())
     with ctx.store() as store:
         report = send_notices(store, ctx.clock(), options, transport)
     verb = "would send" if report.dry_run else "sent"
@@ -110,6 +117,8 @@ def audit_facts(settings: Settings) -> AuditFacts:
         canary_warn_days=privacy.canary_warn_days,
         smtp_host=settings.notices.smtp_host,
         smtp_starttls=settings.notices.starttls,
+        print_folder=print_folder(settings),
+        print_keep=dt.timedelta(hours=settings.notices.print_keep_hours),
         staff_password_rule=settings.security.staff_password_rule,
         terminal_password_rule=settings.security.terminal_password_rule,
         pin_rule=settings.security.pin,

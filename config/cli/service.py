@@ -81,7 +81,7 @@ def writable_paths(settings: Settings) -> tuple[Path, ...]:
     folders = [settings.data_dir, settings.database_path.parent, backup_folder(settings)]
     # The data folder comes first: it is the one that must exist (Installation.writable_entries).
     if settings.notices.print_queue is not None:
-        folders.append(settings.notices.print_queue.parent)  # a file, appended to
+        folders.append(settings.notices.print_queue)  # the folder of print files
     unique: list[Path] = []
     for folder in folders:
         if not any(folder == kept or folder.is_relative_to(kept) for kept in unique):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import smtplib
 import ssl
@@ -16,6 +17,8 @@ from core.security.network import is_loopback
 SMTP_TIMEOUT_S = 30.0  # a stuck relay must not hang the daily job
 PRINT_SEPARATOR = "\f\n"  # one notice per printed page
 PRINT_QUEUE_MODE = 0o600  # the queue holds first names (PRIV-08: readable by the owner only)
+PRINT_FOLDER_MODE = 0o700
+PRINT_FILE_PREFIX = "notices-"
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,37 @@ class SmtpOptions:
     timeout_s: float = SMTP_TIMEOUT_S
 
 
+def print_file(folder: Path, now: dt.datetime) -> Path:
+    """The print file of the notice run at `now`: one file per run, never appended to later."""
+    return folder / f"{PRINT_FILE_PREFIX}{now.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}.txt"
+
+
+def print_files(folder: Path) -> list[Path]:
+    """The print files in `folder`, oldest run first."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.name.startswith(PRINT_FILE_PREFIX) and path.is_file()
+    )
+
+
+def delete_old_print_files(folder: Path, now: dt.datetime, keep: dt.timedelta) -> int:
+    """Delete print files older than `keep`: a printed notice is not a notice history
+    (PRIV-10); only `sent_notices`, with the patron's consent, remembers one."""
+    removed = 0
+    for path in print_files(folder):
+        modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+        if modified < now - keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 class MailAndPrint:
-    """E-mail over SMTP (one connection per run, opened on first use) and a print-queue file."""
+    """E-mail over SMTP (one connection per run, opened on first use) and the run's print file
+    (created mode 0600 on the first printed notice, in a folder of mode 0700)."""
 
     def __init__(self, smtp: SmtpOptions | None, print_queue: Path) -> None:
         self._options = smtp
@@ -129,6 +161,7 @@ class MailAndPrint:
             raise DeliveryError(f"the mail server failed: {type(exc).__name__}") from None
 
     def print(self, notice: RenderedNotice) -> None:
+        self._queue.parent.mkdir(mode=PRINT_FOLDER_MODE, parents=True, exist_ok=True)
         fd = os.open(self._queue, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRINT_QUEUE_MODE)
         with os.fdopen(fd, "a", encoding="utf-8") as queue:
             queue.write(f"{notice.subject}\n\n{notice.body.rstrip()}\n{PRINT_SEPARATOR}")

@@ -23,6 +23,7 @@ from core.policy.secret_rules import (
     PasswordRule,
     PinRule,
 )
+from core.privacy.delivery import print_files
 from core.security.keys import require_owner_only
 from core.security.network import is_loopback
 from core.store.uow import Store
@@ -82,6 +83,8 @@ class AuditFacts:
     canary_warn_days: int = 14
     smtp_host: str | None = None
     smtp_starttls: bool = True
+    print_folder: Path | None = None  # None: no print folder is configured
+    print_keep: dt.timedelta = dt.timedelta(hours=48)
     staff_password_rule: PasswordRule = DEFAULT_STAFF_RULE
     terminal_password_rule: PasswordRule = DEFAULT_TERMINAL_RULE
     pin_rule: PinRule = field(default_factory=PinRule)
@@ -337,6 +340,29 @@ def check_secret_rules(session: Session, facts: AuditFacts) -> AuditItem:
     )
 
 
+def check_print_queue(now: dt.datetime, facts: AuditFacts) -> AuditItem:
+    """PRIV-10: printed notices are deleted after their time and readable by the owner only."""
+    title = "print files deleted in time and private"
+    folder = facts.print_folder
+    if folder is None or not folder.exists():
+        return _item("PRIV-10", title, P, "no print files")
+    problems: list[str] = []
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o077:
+        problems.append(f"{folder} has mode {mode:04o} (chmod 700)")
+    files = print_files(folder)
+    for path in files:
+        file_mode = stat.S_IMODE(path.stat().st_mode)
+        if file_mode & 0o077:
+            problems.append(f"{path.name} has mode {file_mode:04o} (chmod 600)")
+        modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+        if modified < now - facts.print_keep:
+            problems.append(f"{path.name} is older than {facts.print_keep} and was not deleted")
+    if problems:
+        return _item("PRIV-10", title, F, "; ".join(problems))
+    return _item("PRIV-10", title, P, f"{len(files)} print file(s), none overdue")
+
+
 def check_notice_transport(facts: AuditFacts) -> AuditItem:
     title = "notices sent over an encrypted connection"
     host = facts.smtp_host
@@ -384,6 +410,7 @@ def run_self_audit(
             )
     items.append(check_canary(now, facts))
     items.append(check_notice_transport(facts))
+    items.append(check_print_queue(now, facts))
     return items
 
 
