@@ -91,7 +91,7 @@ def test_privacy_audit_warns_on_a_fresh_instance_and_fails_a_readable_key(instan
     assert code == 1
     assert any(line.startswith("FAIL  PRIV-08") and "mode 0644" in line for line in lines)
     assert any("store not opened" in line for line in lines)
-    assert "11 checks: 7 failed" in out and "chmod 600" in lines[lines.index("next steps:") + 1]
+    assert "12 checks: 7 failed" in out and "chmod 600" in lines[lines.index("next steps:") + 1]
 
 
 def test_the_fresh_demo_passes_its_own_audit_with_warnings_only(tmp_path: Path) -> None:
