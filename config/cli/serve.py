@@ -203,10 +203,10 @@ async def run_appliance(
             )
         except OSError as error:
             raise ValueError(_listen_failure(listeners, error)) from None
-        daily = trio.CancelScope()
+        daily, hourly = trio.CancelScope(), trio.CancelScope()  # a scope is entered once
         if not args.no_daily_jobs and (role is None or role.runs_daily_jobs):
             nursery.start_soon(_in_scope, daily, _daily(ctx, store, database, metrics))
-            nursery.start_soon(_in_scope, daily, empty_the_wal_hourly(store, database))
+            nursery.start_soon(_in_scope, hourly, empty_the_wal_hourly(store, database))
         addresses = ", ".join(f"{host}:{port}" for host, port in bound)
         if role is None:
             ctx.out(f"reticent serving {settings.library.name}: SIP2 on {addresses}")
@@ -226,6 +226,7 @@ async def run_appliance(
             notifier.stopping()
         pings.cancel()  # stopping may take up to the grace period: systemd knows (STOPPING=1)
         daily.cancel()  # a purge batch under way still commits or rolls back whole
+        hourly.cancel()
         # serve_sip2 returns by itself within its grace period; this is only a safety net.
         nursery.cancel_scope.deadline = trio.current_time() + settings.sip2.shutdown_grace_s + 1
 
