@@ -14,6 +14,12 @@ from types import MappingProxyType
 from typing import ClassVar, Literal
 
 from config.loader import ConfigError, join_key, load_dataclass
+from config.settings_devices import (
+    DeviceSettings,
+    StationSettings,
+    no_devices,
+    validate_devices,
+)
 from config.settings_notices import NoticesSettings
 from config.settings_privacy import PrivacySettings
 from config.settings_retention import RetentionSettings
@@ -243,6 +249,8 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     notices: NoticesSettings = field(default_factory=NoticesSettings)
+    devices: Mapping[str, DeviceSettings] = field(default_factory=no_devices)
+    station: StationSettings = field(default_factory=StationSettings)
 
     @property
     def database_path(self) -> Path:
@@ -331,6 +339,7 @@ def validate_settings(settings: Settings, *, source: str) -> None:
     _validate_imports(check, settings.imports)
     _validate_sip2(check, settings.sip2)
     _validate_metrics(check, settings.metrics)
+    validate_devices(settings.devices, settings.station, source=source)
 
 
 def _validate_secret_rules(check: _Checker, security: SecuritySettings) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.settings import Argon2Settings, LibrarySettings, Settings
+from config.settings_devices import DEVICES_TEMPLATE
 from core.policy.rules import LoanRule
 from core.policy.secret_rules import PinRule
 
@@ -68,6 +69,8 @@ def render_config(
         _generic("retention", defaults.retention),
         _generic("privacy", defaults.privacy),
         _generic("notices", defaults.notices),
+        DEVICES_TEMPLATE,
+        _generic("station", defaults.station),
     ]
     return "\n".join(parts)
 

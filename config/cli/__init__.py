@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import config.cli.devices
 import config.cli.health
 import config.cli.service
 import config.cli.tui
@@ -41,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for topic in (admin, accounts, circ, imports, serve, consent, retention, legal, reports):
         topic.register(sub)
-    for topic in (config.cli.health, config.cli.service, config.cli.tui):
+    for topic in (config.cli.health, config.cli.service, config.cli.tui, config.cli.devices):
         topic.register(sub)
     _config_everywhere(parser)
     return parser

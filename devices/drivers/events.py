@@ -60,7 +60,8 @@ class TagArrived:
 
 @dataclass(frozen=True)
 class TagLeft:
-    """A tag left the field; ``item`` shows the parts of its item still on the pad."""
+    """A tag left the field; ``item`` shows the parts of its item still on the pad (none when
+    the last one left); None for a tag that carried no item."""
 
     device: str
     uid: bytes

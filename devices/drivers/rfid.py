@@ -194,7 +194,10 @@ class RfidReader:
                 tag.misses += 1
                 if tag.misses >= self.config.misses_before_left:
                     del self._tags[uid]
-                    await events.send(TagLeft(self.config.name, uid, self._pad_item(tag.item_id)))
+                    item = self._pad_item(tag.item_id)
+                    if item is None and tag.item_id is not None:  # its last part left
+                        item = PadItem(tag.item_id, tag.parts_in_item, ())
+                    await events.send(TagLeft(self.config.name, uid, item))
             for uid in seen & self._tags.keys():
                 self._tags[uid].misses = 0
             for uid in [uid for uid in self._pending if uid not in seen]:

@@ -60,7 +60,6 @@ class SerialTransport:
             raise PortError(_describe(error)) from None
         try:
             _wait_for_one_byte(port.fileno())
-            port.reset_input_buffer()  # whatever arrived before we listened is stale
             stream = trio.lowlevel.FdStream(os.dup(port.fileno()))
         except (OSError, termios.error, serial.SerialException) as error:
             port.close()
