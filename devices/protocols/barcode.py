@@ -14,7 +14,7 @@ ETX: Final = 0x03
 # Longer than any 1D symbology a library prints, and than the QR codes phones show at desks;
 # a line that grows past it is noise (a scanner in a wrong mode), dropped as it streams.
 MAX_READ_BYTES: Final = 512
-# DEVICES.md: without a terminator a read ends after 50-100 ms of silence.
+# docs/devices.md: without a terminator a read ends after 50-100 ms of silence.
 DEFAULT_IDLE_GAP_S: Final = 0.075
 
 Terminator = Literal["CR", "LF", "CRLF", "TAB", "ETX", "none"]
@@ -26,7 +26,7 @@ _TERMINATOR_BYTES: Final[dict[str, bytes]] = {
     "ETX": b"\x03",
     "none": b"",
 }
-# A read ends at CR, LF or ETX whatever the scanner is set to (DEVICES.md); TAB only when asked.
+# A read ends at CR, LF or ETX whatever the scanner is set to (docs/devices.md); TAB if asked.
 _ALWAYS_ENDS: Final = frozenset(b"\r\n\x03")
 
 
